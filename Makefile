@@ -1,0 +1,40 @@
+# Everything a fresh Debian 12/13 machine needs, from two commands: `make demo` and `make test`.
+# Python packages go into .venv; Debian packages are installed with apt-get when run as root,
+# otherwise the exact command is printed.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: install system-packages test lint format demo clean
+
+install: system-packages $(STAMP)
+
+system-packages:
+	@sh local/system_packages.sh
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>/dev/null
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[local,dev]'
+	@touch $(STAMP)
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+demo: install
+	$(BIN)/python -m local.demo
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

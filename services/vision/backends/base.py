@@ -1,0 +1,21 @@
+"""The one interface both backends implement: Vision's request types in, response types out."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from google.cloud import vision
+
+
+class VisionBackend(Protocol):
+    def annotate_images(
+        self, request: vision.BatchAnnotateImagesRequest
+    ) -> vision.BatchAnnotateImagesResponse:
+        """Per-image failures go in that image's `error`; raise ApiError only for the batch."""
+        ...
+
+    def annotate_files(
+        self, request: vision.BatchAnnotateFilesRequest
+    ) -> vision.BatchAnnotateFilesResponse: ...
+
+    def close(self) -> None: ...

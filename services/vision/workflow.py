@@ -1,0 +1,94 @@
+"""The image -> text step: on an image object finalized, annotate it, write the
+`AnnotateImageResponse` JSON to the results bucket and publish the text to the output topic.
+
+See `shared.workflow` for how outcomes map to HTTP answers and the attributes published.
+A per-image error that retrying can fix (storage unavailable) is raised, so the event is
+redelivered; one that it cannot (not an image, object deleted) is written as the result.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import flask
+from google.cloud import vision
+
+from shared import events, workflow
+from shared.errors import RETRYABLE, ApiError, Code
+from shared.protojson import to_json
+
+log = logging.getLogger("services.vision.workflow")
+
+EVENTS_ROUTE = "/events"
+PRODUCER = "vision"
+
+
+def event_route() -> flask.Response:
+    context = flask.current_app.extensions["vision"]
+    return workflow.respond(handle(workflow.event_from_request(), context))
+
+
+def handle(event: events.Event, context) -> workflow.Outcome:
+    settings = context.settings
+    obj = event.storage_object
+    if obj is None:
+        return workflow.Outcome.ignored("not a Cloud Storage object event")
+    if obj.event_type != "OBJECT_FINALIZE":
+        return workflow.Outcome.ignored(f"{obj.event_type} needs no annotation")
+    if workflow.is_own_result(obj, settings.results_bucket, PRODUCER):
+        return workflow.Outcome.ignored("a result of this step")
+    if not settings.results_bucket:
+        raise ApiError(
+            Code.UNAVAILABLE,
+            "RESULTS_BUCKET is not set; set it and the event will be processed on redelivery.",
+        )
+
+    request = vision.AnnotateImageRequest(
+        image=vision.Image(source=vision.ImageSource(gcs_image_uri=obj.uri)),
+        features=[
+            vision.Feature(type_=vision.Feature.Type[name]) for name in settings.workflow_features
+        ],
+    )
+    batch = context.backend.annotate_images(vision.BatchAnnotateImagesRequest(requests=[request]))
+    response = batch.responses[0]
+    if response.error.code and Code(response.error.code) in RETRYABLE:
+        raise ApiError(Code(response.error.code), response.error.message)
+
+    location = workflow.result_location(settings.results_bucket, PRODUCER, obj, event.id)
+    context.storage.write(location, to_json(response), content_type="application/json")
+    if response.error.code:
+        log.warning(
+            "image could not be annotated",
+            extra={
+                "json_fields": {
+                    "object": obj.uri,
+                    "code": Code(response.error.code).name,
+                    "error": response.error.message,
+                    "resultUri": str(location),
+                }
+            },
+        )
+        return workflow.Outcome("failed", response.error.message, result_uri=str(location))
+
+    text = response.full_text_annotation.text
+    if not settings.output_topic:
+        return workflow.Outcome(
+            "processed", "OUTPUT_TOPIC not set: nothing published", result_uri=str(location)
+        )
+    if not text.strip():
+        return workflow.Outcome("processed", "no text found", result_uri=str(location))
+    language = response.text_annotations[0].locale if response.text_annotations else ""
+    attributes = {
+        "producer": PRODUCER,
+        "sourceUri": obj.uri,
+        "sourceGeneration": str(obj.generation or ""),
+        "resultUri": str(location),
+        "contentType": "text/plain; charset=utf-8",
+        "dedupKey": workflow.dedup_key(PRODUCER, obj),
+    }
+    if language:
+        attributes["languageCode"] = language
+    message_id = context.publisher.publish(
+        settings.topic_path(settings.output_topic), text.encode("utf-8"), attributes
+    )
+    return workflow.Outcome("processed", result_uri=str(location), message_id=message_id)

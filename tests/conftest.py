@@ -1,0 +1,157 @@
+"""Fixtures shared by every test: free ports, real service processes, the storage emulator.
+
+Everything runs for real: a service is started as its own functions-framework process on a
+free port and called over HTTP; Cloud Storage is `gcp-storage-emulator`. Each fixture uses its
+own port and temporary directory, so tests run in parallel (`pytest -n 2`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 30.0) -> float:
+    """Poll `url` until it answers 200; the seconds it took. Fails fast if the process dies."""
+    started = time.perf_counter()
+    deadline = started + timeout
+    while time.perf_counter() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"port {port} did not open within {timeout} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class ServiceProcess:
+    """A service run the way Cloud Run runs it: functions-framework, `$PORT`, env settings."""
+
+    def __init__(self, service: str, target: str, env: Mapping[str, str], log_path: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        environment = {
+            **os.environ,
+            "PORT": str(self.port),
+            "ML_BACKEND": "local",
+            "LOG_FORMAT": "json",
+            "GOOGLE_CLOUD_PROJECT": "test-project",
+            **env,
+        }
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "functions-framework"),
+                "--source",
+                f"services/{service}/main.py",
+                "--target",
+                target,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self.log_path = log_path
+        self.startup_seconds = wait_for_http(f"{self.url}/health", self.process)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def logs(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        stop(self.process)
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def storage_emulator(tmp_path_factory) -> Iterator[str]:
+    """`gcp-storage-emulator` in memory on a free port; yields STORAGE_EMULATOR_HOST."""
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("gcs") / "emulator.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            str(BIN / "gcp-storage-emulator"),
+            "start",
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+            "--in-memory",
+            "-q",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+        log.close()
+
+
+@pytest.fixture
+def storage_env(storage_emulator, monkeypatch) -> str:
+    """Points this test's google-cloud-storage clients at the emulator."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", storage_emulator)
+    return storage_emulator
+
+
+@pytest.fixture
+def gcs(storage_env):
+    """A google-cloud-storage client on the emulator."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    return storage.Client(project="test-project", credentials=AnonymousCredentials())
