@@ -69,8 +69,10 @@ def create_service_app(name: str, settings: Settings) -> flask.Flask:
 def serve(app: flask.Flask, request: flask.Request, path: str | None = None) -> flask.Response:
     """Dispatch a functions-framework request through `app` (same WSGI environ, same body).
     With `path`, the request is routed as if it had been sent there (a single-purpose target
-    such as an event function answers on any path)."""
-    environ = request.environ if path is None else {**request.environ, "PATH_INFO": path}
+    such as an event function answers on any path), except the health route, which stays."""
+    environ = request.environ
+    if path is not None and request.path != app.config["SETTINGS"].health_route:
+        environ = {**environ, "PATH_INFO": path}
     with app.request_context(environ):
         response = app.full_dispatch_request()
     return response

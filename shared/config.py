@@ -15,6 +15,11 @@ beats `ML_BACKEND=local`. Lists are comma-separated.
 | `HEALTH_ROUTE` | `/health` | liveness route (Cloud Run reserves paths ending in `z`) |
 | `RESULTS_BUCKET` | none | where workflows write result objects |
 | `OUTPUT_TOPIC` | none | where workflows publish; a short name or `projects/P/topics/T` |
+| `CLOUD_API_ENDPOINT` | Google's | the `cloud` backend's endpoint (see below) |
+
+`CLOUD_API_ENDPOINT` serves regional endpoints (`eu-vision.googleapis.com`) and private ones; an
+`http://` endpoint is a local stand-in (a recording, an emulator), called over REST without
+credentials.
 | `PUBSUB_EMULATOR_HOST` | none | read by google-cloud-pubsub itself |
 | `STORAGE_EMULATOR_HOST` | none | read by google-cloud-storage itself |
 """
@@ -43,6 +48,7 @@ class Settings(BaseModel):
     health_route: str = "/health"
     results_bucket: str | None = None
     output_topic: str | None = None
+    cloud_api_endpoint: str | None = None
 
     @field_validator("health_route")
     @classmethod
@@ -68,6 +74,22 @@ class Settings(BaseModel):
                 values[name] = _parse(raw, field.annotation)
         values.update(overrides)
         return cls(**values)
+
+    def cloud_client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for a google-cloud-* client honouring `CLOUD_API_ENDPOINT`."""
+        endpoint = self.cloud_api_endpoint
+        if not endpoint:
+            return {}
+        from google.api_core.client_options import ClientOptions
+
+        kwargs: dict[str, Any] = {"client_options": ClientOptions(api_endpoint=endpoint)}
+        if endpoint.startswith("http://"):
+            # A plain-HTTP endpoint is a local stand-in (a recording, an emulator): the gRPC
+            # transport cannot reach it and it checks no credentials.
+            from google.auth.credentials import AnonymousCredentials
+
+            kwargs.update(transport="rest", credentials=AnonymousCredentials())
+        return kwargs
 
     def topic_path(self, topic: str) -> str:
         """`projects/P/topics/T` for a short topic name; full names pass through."""

@@ -12,6 +12,7 @@ into the same type, so a service never leaks a foreign error shape.
 from __future__ import annotations
 
 import enum
+import re
 from typing import Any
 
 from google.rpc import status_pb2
@@ -139,10 +140,29 @@ def from_google_exception(exc: Exception) -> ApiError:
     if isinstance(exc, core.GoogleAPICallError):
         grpc_code = getattr(exc, "grpc_status_code", None)
         code = Code(grpc_code.value[0]) if grpc_code is not None else _code_for_http(exc.code)
-        return ApiError(code, exc.message or str(exc))
+        upstream = _rest_error_payload(exc)
+        message = upstream.get("message") or _REQUEST_PREFIX.sub("", exc.message or str(exc))
+        details = upstream.get("details")
+        return ApiError(code, message, details=details if isinstance(details, list) else None)
     if isinstance(exc, core.RetryError):
         return ApiError(Code.DEADLINE_EXCEEDED, str(exc))
     return ApiError(Code.UNAVAILABLE, f"{type(exc).__name__}: {exc}")
+
+
+# api-core prefixes REST errors with "POST https://host/path?query: "; the upstream URL is ours
+# to know, not our callers'.
+_REQUEST_PREFIX = re.compile(r"^[A-Z]+ https?://\S+: ")
+
+
+def _rest_error_payload(exc: Exception) -> dict[str, Any]:
+    """Google's `error` object from a REST response behind `exc`, when there is one."""
+    response = getattr(exc, "response", None)
+    try:
+        payload = response.json() if response is not None and hasattr(response, "json") else {}
+    except ValueError:
+        return {}
+    error = payload.get("error") if isinstance(payload, dict) else None
+    return error if isinstance(error, dict) else {}
 
 
 def _code_for_http(http_status: int | None) -> Code:

@@ -35,11 +35,17 @@ def parse_gs_uri(uri: str) -> GcsUri:
     return GcsUri(bucket, name)
 
 
+# The client retries transient failures with backoff; past this many seconds a call gives up
+# and reports UNAVAILABLE, so an event is answered (and redelivered) instead of hanging.
+DEFAULT_TIMEOUT_S = 30.0
+
+
 class Storage:
     """Thin, typed access to objects. One instance per process is enough (thread-safe)."""
 
-    def __init__(self, project: str | None = None) -> None:
+    def __init__(self, project: str | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self._project = project
+        self._timeout_s = timeout_s
         self._client: storage.Client | None = None
         # Protects the lazy creation of `_client`.
         self._lock = threading.Lock()
@@ -66,12 +72,12 @@ class Storage:
         blob = self._blob(location)
         try:
             if max_bytes is not None:
-                blob.reload()
+                blob.reload(timeout=self._timeout_s, retry=self._retry())
                 if blob.size is not None and blob.size > max_bytes:
                     raise invalid_argument(
                         f"{location} is {blob.size} bytes; the limit is {max_bytes} bytes."
                     )
-            return blob.download_as_bytes()
+            return blob.download_as_bytes(timeout=self._timeout_s, retry=self._retry())
         except ApiError:
             raise
         except Exception as exc:
@@ -85,10 +91,18 @@ class Storage:
     ) -> GcsUri:
         location = uri if isinstance(uri, GcsUri) else parse_gs_uri(uri)
         try:
-            self._blob(location).upload_from_string(data, content_type=content_type)
+            self._blob(location).upload_from_string(
+                data, content_type=content_type, timeout=self._timeout_s, retry=self._retry()
+            )
         except Exception as exc:
             raise _translate(exc, location) from exc
         return location
+
+    def _retry(self):
+        from google.cloud.storage.retry import DEFAULT_RETRY
+
+        # Uploads are retried too: a result object is rewritten whole, so a retry is idempotent.
+        return DEFAULT_RETRY.with_timeout(self._timeout_s)
 
     def _blob(self, location: GcsUri) -> storage.Blob:
         return self._get_client().bucket(location.bucket).blob(location.name)

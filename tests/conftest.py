@@ -106,7 +106,8 @@ class ServiceProcess:
         return self.process.poll() is None
 
     def logs(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:

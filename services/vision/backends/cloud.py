@@ -7,6 +7,7 @@ whole call are translated once into `ApiError`.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from google.cloud import vision
 
@@ -14,15 +15,16 @@ from shared.errors import from_google_exception
 
 
 class CloudBackend:
-    def __init__(self, client: vision.ImageAnnotatorClient | None = None) -> None:
-        self._client = client
+    def __init__(self, client_kwargs: dict[str, Any] | None = None) -> None:
+        self._client_kwargs = client_kwargs or {}
+        self._client: vision.ImageAnnotatorClient | None = None
         # Protects the lazy creation of `_client` (credentials are looked up then, not at start).
         self._lock = threading.Lock()
 
     def _get_client(self) -> vision.ImageAnnotatorClient:
         with self._lock:
             if self._client is None:
-                self._client = vision.ImageAnnotatorClient()
+                self._client = vision.ImageAnnotatorClient(**self._client_kwargs)
             return self._client
 
     def annotate_images(

@@ -77,15 +77,12 @@ def decode(data: bytes, limits: ImageLimits) -> Image.Image:
             image.load()
     except ApiError:
         raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        ValueError,
-        SyntaxError,
-        EOFError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow refuses before our own check when the header is absurd.
+        raise invalid_argument(
+            f"Image has more pixels than the limit of {limits.max_pixels} pixels."
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise invalid_argument(BAD_IMAGE) from None
     if image.mode not in ("RGB", "L", "RGBA", "LA"):
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")

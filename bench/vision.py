@@ -1,0 +1,211 @@
+"""Vision benchmark: OCR latency through the service vs Tesseract called directly, OCR quality
+of each, and the service's cold start. Not part of the test run.
+
+    .venv/bin/python bench/vision.py [--rounds 5]
+
+Peers, in one run, on the same rendered images:
+- `tesseract direct`: tesserocr, warm engine, the image as it is (what a user would write);
+- `ours in-process`: our OCR (`recognise`: clean-up, orientation, deskew, then Tesseract);
+- `ours via service`: the official client -> HTTP -> the service (warm) -> the same OCR.
+Cold start: process start to the first answer on the health route, with the cloud backend
+(what Cloud Run pays per instance) and with the local one, plus the first OCR answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from local.samples import TextImage, png_bytes, render, sentences  # noqa: E402
+
+CASES = [
+    TextImage(sentences(3, 1), font="sans", size=28),
+    TextImage(sentences(3, 2), font="serif", size=22),
+    TextImage(sentences(3, 3), font="mono", size=20),
+    TextImage(sentences(3, 5), font="sans", size=11),
+    TextImage(sentences(3, 6), font="serif-dejavu", size=26, rotate=90),
+    TextImage(sentences(2, 7), font="sans", size=26, rotate=180),
+    TextImage(sentences(3, 8), font="sans-free", size=26, rotate=7),
+    TextImage(sentences(3, 9), font="sans", size=26, noise=40),
+    TextImage(sentences(3, 10), font="serif", size=26, ink=150, paper=185),
+    TextImage(sentences(3, 11), font="sans", size=24, blur=1.2),
+]
+
+
+def cer(reference: str, hypothesis: str) -> float:
+    a, b = " ".join(reference.split()), " ".join(hypothesis.split())
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        previous = current
+    return previous[-1] / max(len(a), 1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_service(backend: str) -> tuple[subprocess.Popen, str, float]:
+    port = free_port()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "functions-framework"),
+            "--source",
+            "services/vision/main.py",
+            "--target",
+            "vision",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "ML_BACKEND": backend, "LOG_FORMAT": "json"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1):
+                return process, url, time.perf_counter() - started
+        except OSError:
+            if process.poll() is not None:
+                raise SystemExit("service died") from None
+            time.sleep(0.005)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=10)
+
+
+def client_for(url: str):
+    from google.api_core.client_options import ClientOptions
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import vision
+
+    return vision.ImageAnnotatorClient(
+        transport="rest",
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=url),
+    )
+
+
+def timed(function, rounds: int) -> tuple[float, object]:
+    result = function()  # warm-up, not counted
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        result = function()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    import tesserocr
+
+    from services.vision.backends.local import ocr
+    from services.vision.backends.local.tesseract import EnginePool, find_tessdata
+
+    tessdata = find_tessdata()
+    images = [render(case) for case in CASES]
+    references = ["\n".join(case.lines) for case in CASES]
+    direct_api = tesserocr.PyTessBaseAPI(path=tessdata, lang="eng")
+    pool = EnginePool(tessdata)
+
+    def direct(image):
+        direct_api.SetImage(image)
+        return direct_api.GetUTF8Text()
+
+    service, url, _ = start_service("local")
+    client = client_for(url)
+    rows = []
+    try:
+        for image, reference in zip(images, references, strict=True):
+            payload = png_bytes(image)
+            t_direct, text_direct = timed(lambda image=image: direct(image), args.rounds)
+            t_ours, result = timed(
+                lambda image=image: ocr.recognise(image, pool, ["eng"]), args.rounds
+            )
+            t_service, response = timed(
+                lambda payload=payload: client.text_detection({"content": payload}), args.rounds
+            )
+            rows.append(
+                (
+                    image.size,
+                    t_direct,
+                    t_ours,
+                    t_service,
+                    cer(reference, text_direct),
+                    cer(reference, result.full_text.text),
+                    cer(reference, response.full_text_annotation.text),
+                )
+            )
+    finally:
+        stop(service)
+
+    print("\nOCR per image (median of", args.rounds, "warm runs, ms) and CER")
+    print(
+        f"{'image':>10} {'direct':>8} {'ours':>8} {'service':>8} | "
+        f"{'CER direct':>10} {'CER ours':>9} {'CER svc':>8}"
+    )
+    for size, t_d, t_o, t_s, c_d, c_o, c_s in rows:
+        print(
+            f"{size[0]:>4}x{size[1]:<5} {t_d * 1e3:8.0f} {t_o * 1e3:8.0f} {t_s * 1e3:8.0f} | "
+            f"{c_d:10.3f} {c_o:9.3f} {c_s:8.3f}"
+        )
+    direct_ms = statistics.median(r[1] for r in rows) * 1e3
+    ours_ms = statistics.median(r[2] for r in rows) * 1e3
+    service_ms = statistics.median(r[3] for r in rows) * 1e3
+    print(
+        f"{'median':>10} {direct_ms:8.0f} {ours_ms:8.0f} {service_ms:8.0f} | "
+        f"{statistics.mean(r[4] for r in rows):10.3f} {statistics.mean(r[5] for r in rows):9.3f}"
+        f" {statistics.mean(r[6] for r in rows):8.3f}  (CER: mean)"
+    )
+    print(
+        f"ratios: service/direct {service_ms / direct_ms:.2f}x, "
+        f"service/ours-in-process {service_ms / ours_ms:.2f}x"
+    )
+
+    print("\nCold start, process start -> first answer (median of 5)")
+    for backend in ("cloud", "local"):
+        health, first_ocr = [], []
+        for _ in range(5):
+            process, url, seconds = start_service(backend)
+            health.append(seconds)
+            if backend == "local":
+                started = time.perf_counter()
+                client_for(url).text_detection({"content": png_bytes(images[0])})
+                first_ocr.append(seconds + time.perf_counter() - started)
+            stop(process)
+        line = f"  {backend:5} backend: health {statistics.median(health):.2f} s"
+        if first_ocr:
+            line += f", first OCR answer {statistics.median(first_ocr):.2f} s"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
