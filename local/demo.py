@@ -1,107 +1,148 @@
-"""`make demo`: the vision service, offline, answering the official client.
+"""`make demo`: the topology's pipelines on one machine, offline, no Google account.
 
-Starts the vision service with the local backend (port 8081, or `$VISION_PORT`), makes a sample
-image, sends it with `google-cloud-vision` over REST exactly as one would send it to Google, and
-prints the text the client got back. Stops the service on the way out.
+1. Starts the local stack (`local.stack.Stack`: Pub/Sub and Cloud Storage emulators, every
+   service of `deploy/topology.yaml` on its port, the wiring applied).
+2. Calls the vision service directly with the official `google-cloud-vision` client, as one
+   would call vision.googleapis.com, and prints the text it received.
+3. Uploads a few images the demo renders into the images bucket; the bucket's notification goes
+   through Pub/Sub to the vision service, whose text lands on the `text-ready` topic; prints
+   each result as it arrives on the `text-ready-sink` subscription.
+4. Stops everything.
+
+Default ports (vision 8081, Pub/Sub 8085, storage 9023) are used when free, free ones otherwise.
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
 import sys
+import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from local.samples import TextImage, png_bytes, render
 
-ROOT = Path(__file__).resolve().parent.parent
-DEMO_LINES = (
-    "Invoice 4471 is due on 12 March 2026.",
-    "Total amount payable: 1,250.00 EUR",
-    "Keep this receipt for your records.",
-)
+PROJECT = "demo-project"
+IMAGES = {
+    "receipt.png": TextImage(
+        ("Invoice 4471 is due on 12 March 2026.", "Total amount payable: 1,250.00 EUR"),
+        font="serif",
+        size=30,
+        rotate=4,
+        noise=12,
+    ),
+    "sign.png": TextImage(
+        ("Meeting moved to Thursday", "at 3:30 pm in room B."),
+        font="sans-bold",
+        size=40,
+        rotate=180,
+    ),
+    "note.png": TextImage(
+        ("Fresh bread, milk and eggs", "are on the list."), font="mono", size=24, ink=90, paper=200
+    ),
+}
+WAIT_S = 60.0
 
 
-def _port_free(port: int) -> bool:
+def _port(preferred: int) -> int:
     with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
+        if sock.connect_ex(("127.0.0.1", preferred)) != 0:
+            return preferred
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the vision service exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1):  # noqa: S310 - loopback
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"the vision service did not answer at {url} within {timeout} s")
+def _quiet(_name: str, _line: str) -> None:
+    """The demo prints results, not the services' logs (`mlapi up` shows those)."""
 
 
 def main() -> int:
+    from deploy.topology import load
+    from local.stack import PUBSUB_PORT, STORAGE_PORT, Stack
+
+    topology = load()
+    ports = {name: _port(service.port) for name, service in topology.services.items()}
+    with tempfile.TemporaryDirectory(prefix="mlapi-demo-") as state:
+        stack = Stack(
+            topology,
+            project=PROJECT,
+            data_dir=Path(state),
+            pubsub_port=_port(PUBSUB_PORT),
+            storage_port=_port(STORAGE_PORT),
+            service_ports=ports,
+            log_sink=_quiet,
+        )
+        started = time.monotonic()
+        with stack:
+            print(
+                f"local stack up in {time.monotonic() - started:.1f} s "
+                f"(project {PROJECT}, offline, local backends)"
+            )
+            for name, url, serves in stack.endpoints():
+                print(f"  {name:<8} {url:<24} {serves}")
+            _direct_call(stack.service_url("vision"))
+            return _pipeline(stack)
+
+
+def _direct_call(url: str) -> None:
     from google.api_core.client_options import ClientOptions
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import vision
 
-    port = int(os.environ.get("VISION_PORT", "8081"))
-    if not _port_free(port):
-        print(f"port {port} is taken; set VISION_PORT to another one", file=sys.stderr)
-        return 1
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "ML_BACKEND": "local", "LOG_FORMAT": "text", "PORT": str(port)}
-    service = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "functions-framework"),
-            "--source",
-            "services/vision/main.py",
-            "--target",
-            "vision",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    client = vision.ImageAnnotatorClient(
+        transport="rest",
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=url),
     )
-    try:
-        _wait_healthy(url, service)
-        print(f"vision service (local backend) listening on {url}")
-        image = render(TextImage(DEMO_LINES, font="serif", size=30, rotate=4, noise=12))
-        print(f"sample image: {image.width}x{image.height} px, slightly rotated and noisy")
-        client = vision.ImageAnnotatorClient(
-            transport="rest",
-            credentials=AnonymousCredentials(),
-            client_options=ClientOptions(api_endpoint=url),
+    image = render(IMAGES["receipt.png"])
+    started = time.perf_counter()
+    response = client.text_detection({"content": png_bytes(image)})
+    elapsed = (time.perf_counter() - started) * 1000
+    print(
+        f"\n1) google-cloud-vision -> {url}/v1/images:annotate ({elapsed:.0f} ms); "
+        "the text the official client received:\n"
+    )
+    print(_indent(response.full_text_annotation.text))
+
+
+def _pipeline(stack) -> int:
+    storage = stack.emulators.storage()
+    subscriber = stack.emulators.subscriber()
+    bucket = storage.bucket(f"{PROJECT}-images")
+    sink = f"projects/{PROJECT}/subscriptions/text-ready-sink"
+    print(
+        f"2) uploading {len(IMAGES)} images to gs://{bucket.name}: bucket notification -> "
+        "Pub/Sub push -> vision -> topic text-ready\n"
+    )
+    started = time.monotonic()
+    for name, spec in IMAGES.items():
+        bucket.blob(f"scans/{name}").upload_from_string(
+            png_bytes(render(spec)), content_type="image/png"
         )
-        started = time.perf_counter()
-        response = client.text_detection({"content": png_bytes(image)})
-        elapsed = time.perf_counter() - started
-        if response.error.message:
-            print(f"error: {response.error.message}", file=sys.stderr)
-            return 1
-        words = len(response.text_annotations) - 1
-        language = response.text_annotations[0].locale if words > 0 else "?"
-        print(
-            f"\ntext the official client received ({words} words, language {language!r}, "
-            f"{elapsed * 1000:.0f} ms):\n"
-        )
-        print(response.full_text_annotation.text)
-        return 0
-    finally:
-        service.send_signal(signal.SIGTERM)
-        try:
-            service.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            service.kill()
+    pending = {f"gs://{bucket.name}/scans/{name}" for name in IMAGES}
+    while pending and time.monotonic() - started < WAIT_S:
+        response = subscriber.pull(subscription=sink, max_messages=10, timeout=5)
+        for received in response.received_messages:
+            message = received.message
+            source = message.attributes.get("sourceUri", "?")
+            pending.discard(source)
+            print(f"   {source}  ({time.monotonic() - started:.1f} s after upload)")
+            print(f"   result object: {message.attributes.get('resultUri')}")
+            print(_indent(message.data.decode()))
+        if response.received_messages:
+            subscriber.acknowledge(
+                subscription=sink, ack_ids=[r.ack_id for r in response.received_messages]
+            )
+    if pending:
+        print(f"no result within {WAIT_S:.0f} s for: {', '.join(sorted(pending))}", file=sys.stderr)
+        return 1
+    print("every image went through the pipeline; stopping the stack")
+    return 0
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"      {line}" for line in text.strip().splitlines()) + "\n"
 
 
 if __name__ == "__main__":

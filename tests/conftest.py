@@ -116,6 +116,68 @@ class ServiceProcess:
 
 
 @pytest.fixture(scope="session")
+def pubsub_emulator(tmp_path_factory) -> Iterator[str]:
+    """The project's Pub/Sub emulator (`python -m local.pubsub`) on a free port; yields
+    PUBSUB_EMULATOR_HOST. Pushes without a retry policy come back after 0.05-0.2 s, not the
+    real 10-600 s, so failing pushes retry fast."""
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("pubsub") / "emulator.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "local.pubsub",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--push-retry-min",
+            "0.05",
+            "--push-retry-max",
+            "0.2",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"127.0.0.1:{port}"
+    finally:
+        stop(process)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator(tmp_path_factory, pubsub_emulator) -> Iterator[str]:
+    """The stack's Cloud Storage (`local.gcs_emulator`: gcp-storage-emulator plus bucket
+    notifications published to the session's Pub/Sub emulator); yields its URL."""
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("gcs-notify") / "emulator.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.gcs_emulator", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PUBSUB_EMULATOR_HOST": pubsub_emulator},
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+        log.close()
+
+
+@pytest.fixture
+def emulators(pubsub_emulator, gcs_emulator):
+    """Official clients on the Pub/Sub emulator and the stack's Cloud Storage."""
+    from local.clients import Emulators
+
+    return Emulators(pubsub_emulator, gcs_emulator, "test-project")
+
+
+@pytest.fixture(scope="session")
 def storage_emulator(tmp_path_factory) -> Iterator[str]:
     """`gcp-storage-emulator` in memory on a free port; yields STORAGE_EMULATOR_HOST."""
     port = free_port()

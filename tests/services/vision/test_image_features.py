@@ -82,7 +82,6 @@ def test_dominant_colours_and_their_fractions(client):
 @pytest.mark.parametrize(
     "feature",
     [
-        "LABEL_DETECTION",
         "SAFE_SEARCH_DETECTION",
         "LANDMARK_DETECTION",
         "LOGO_DETECTION",
@@ -108,7 +107,10 @@ def test_available_features_still_answer_beside_unimplemented_ones(client):
     response = client.annotate_image(
         {
             "image": {"content": png_bytes(_photo("astronaut.png"))},
-            "features": [{"type_": Feature.LABEL_DETECTION}, {"type_": Feature.FACE_DETECTION}],
+            "features": [
+                {"type_": Feature.SAFE_SEARCH_DETECTION},
+                {"type_": Feature.FACE_DETECTION},
+            ],
         }
     )
     assert response.error.code == 12

@@ -1,15 +1,13 @@
-"""The image -> text step, fed real-format events, with Cloud Storage on the emulator.
-
-Until the local Pub/Sub emulator lands, the publisher here is a recording double (the one place
-the issue allows it); storage, the OCR engine and the app are real.
-"""
+"""The image -> text step, fed real-format events; Cloud Storage and Pub/Sub are the local
+emulators, the OCR engine and the app are real. What the step publishes is read back from a
+subscription on its output topic."""
 
 from __future__ import annotations
 
 import base64
 import json
 import socket
-import threading
+import uuid
 
 import pytest
 from google.cloud import vision
@@ -17,20 +15,43 @@ from google.cloud import vision
 from local.samples import TextImage, png_bytes, render
 from services.vision.app import create_app
 from services.vision.settings import VisionSettings
+from shared.pubsub import PubSubPublisher
 from shared.storage import Storage
 
 IMAGES, RESULTS = "wf-images", "wf-results"
 
 
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, bytes, dict]] = []
-        self._lock = threading.Lock()
+class OutputTopic:
+    """A fresh output topic on the Pub/Sub emulator, with a subscription to read it back."""
 
-    def publish(self, topic, data, attributes=None, ordering_key=""):
-        with self._lock:
-            self.messages.append((topic, data, dict(attributes or {})))
-            return str(len(self.messages))
+    def __init__(self, emulators) -> None:
+        tag = uuid.uuid4().hex[:8]
+        self.name = f"text-ready-{tag}"
+        self.path = f"projects/test-project/topics/{self.name}"
+        self._subscription = f"projects/test-project/subscriptions/read-{tag}"
+        self._subscriber = emulators.subscriber()
+        emulators.publisher().create_topic(name=self.path)
+        self._subscriber.create_subscription(name=self._subscription, topic=self.path)
+
+    @property
+    def messages(self) -> list[tuple[str, bytes, dict]]:
+        """Everything published so far. The step waits for each publish to be acknowledged,
+        so by the time it has answered, its messages are on the subscription."""
+        found = []
+        while True:
+            response = self._subscriber.pull(
+                subscription=self._subscription, max_messages=100, timeout=1
+            )
+            if not response.received_messages:
+                return found
+            self._subscriber.acknowledge(
+                subscription=self._subscription,
+                ack_ids=[r.ack_id for r in response.received_messages],
+            )
+            found += [
+                (self.path, r.message.data, dict(r.message.attributes))
+                for r in response.received_messages
+            ]
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +76,14 @@ def _settings(**overrides) -> VisionSettings:
 
 
 @pytest.fixture
-def publisher():
-    return RecordingPublisher()
+def publisher(emulators, monkeypatch):
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", emulators.pubsub_host)
+    return OutputTopic(emulators)
 
 
 @pytest.fixture
 def app(storage_env, buckets, publisher):
-    return create_app(_settings(), publisher=publisher)
+    return create_app(_settings(output_topic=publisher.name), publisher=PubSubPublisher())
 
 
 def _upload(bucket, name: str, data: bytes, content_type: str = "image/png"):
@@ -150,7 +172,7 @@ def test_image_becomes_a_result_and_a_text_message(app, buckets, publisher, shap
     assert "Pipeline text arrives" in stored.full_text_annotation.text
 
     [(topic, data, attributes)] = publisher.messages
-    assert topic == "projects/test-project/topics/text-ready"
+    assert topic == publisher.path
     assert data.decode() == stored.full_text_annotation.text
     assert attributes["sourceUri"] == f"gs://{IMAGES}/{blob.name}"
     assert attributes["sourceGeneration"] == str(blob.generation)
@@ -169,8 +191,9 @@ def test_redelivery_rewrites_the_same_result(app, buckets, publisher):
     assert [b.name for b in results.list_blobs(prefix=prefix)] == [
         f"{prefix}{blob.generation}.json"
     ]
-    keys = {attributes["dedupKey"] for _, _, attributes in publisher.messages}
-    assert len(publisher.messages) == 2
+    messages = publisher.messages
+    keys = {attributes["dedupKey"] for _, _, attributes in messages}
+    assert len(messages) == 2
     assert len(keys) == 1  # downstream can tell it is the same input
 
 
@@ -197,7 +220,7 @@ def test_deleted_object_is_ignored(app, buckets, publisher):
 
 def test_own_results_do_not_trigger_the_step_again(storage_env, buckets, publisher):
     images, _ = buckets
-    app = create_app(_settings(results_bucket=IMAGES), publisher=publisher)
+    app = create_app(_settings(results_bucket=IMAGES, output_topic=publisher.name))
     blob = _upload(images, "vision/some/result.json", b"{}", "application/json")
     assert _deliver(app, *_push(blob)).get_json()["status"] == "ignored"
 
@@ -241,7 +264,7 @@ def test_storage_down_is_503_so_pubsub_retries(buckets, publisher, monkeypatch):
 
 def test_missing_results_bucket_is_503_until_configured(storage_env, buckets, publisher):
     images, _ = buckets
-    app = create_app(_settings(results_bucket=None), publisher=publisher)
+    app = create_app(_settings(results_bucket=None, output_topic=publisher.name))
     blob = _upload(images, "in/unconfigured.png", png_bytes(render(TextImage(("x",)))))
     response = _deliver(app, *_push(blob))
     assert response.status_code == 503

@@ -5,13 +5,16 @@
 - FACE_DETECTION: OpenCV's Haar cascade, boxes and confidence; no landmarks, likelihoods
   UNKNOWN (see `faces.py`);
 - IMAGE_PROPERTIES: Pillow's median cut, dominant colours (see `colors.py`);
-- LABEL_DETECTION, SAFE_SEARCH_DETECTION, LANDMARK_DETECTION, LOGO_DETECTION, WEB_DETECTION,
-  PRODUCT_SEARCH, OBJECT_LOCALIZATION, CROP_HINTS: no offline engine; that image's `error` is
-  UNIMPLEMENTED and says what would enable it.
+- LABEL_DETECTION: EfficientNet-Lite0 on ImageNet-1k (torch CPU), ImageNet class names with
+  softmax scores, no `mid`; only with the optional `labels` extra, UNIMPLEMENTED naming it
+  otherwise (see `labels.py`);
+- SAFE_SEARCH_DETECTION, LANDMARK_DETECTION, LOGO_DETECTION, WEB_DETECTION, PRODUCT_SEARCH,
+  OBJECT_LOCALIZATION, CROP_HINTS: no offline engine; that image's `error` is UNIMPLEMENTED and
+  says what would enable it.
 
 Honoured request fields: `image.content`, `image.source.gcsImageUri`, `image.source.imageUri`
 (gs://, or http(s) on the allow-list), `features[].type`, `features[].maxResults` (faces,
-colours), `imageContext.languageHints`; for files, `inputConfig.content` / `gcsSource.uri`,
+colours, labels), `imageContext.languageHints`; for files, `inputConfig.content` / `gcsSource.uri`,
 `mimeType`, `pages`. Ignored: `features[].model`, `imageContext.latLongRect`,
 `cropHintsParams`, `productSearchParams`, `webDetectionParams`, `textDetectionParams`.
 When some features are unavailable, the available ones are still answered and `error` names
@@ -29,7 +32,7 @@ import numpy as np
 from google.cloud import vision
 from PIL import Image
 
-from services.vision.backends.local import colors, faces, files, images, ocr
+from services.vision.backends.local import colors, faces, files, images, labels, ocr
 from services.vision.backends.local.tesseract import (
     EnginePool,
     find_tessdata,
@@ -132,6 +135,7 @@ class LocalBackend:
             Feature.DOCUMENT_TEXT_DETECTION: self._text,
             Feature.FACE_DETECTION: self._faces,
             Feature.IMAGE_PROPERTIES: self._properties,
+            Feature.LABEL_DETECTION: self._labels,
         }
 
     def _text(self, image, _feature, context: vision.ImageContext, response) -> None:
@@ -150,6 +154,11 @@ class LocalBackend:
     def _properties(self, image, feature: vision.Feature, _context, response) -> None:
         response.image_properties_annotation = colors.dominant_colors(
             image, feature.max_results or colors.MAX_COLORS
+        )
+
+    def _labels(self, image, feature: vision.Feature, _context, response) -> None:
+        response.label_annotations = labels.detect_labels(
+            image, feature.max_results or DEFAULT_MAX_RESULTS
         )
 
     def _engine_pool(self) -> EnginePool:

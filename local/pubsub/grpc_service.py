@@ -1,0 +1,160 @@
+"""google.pubsub.v1 Publisher and Subscriber over gRPC, through generic handlers.
+
+No generated stubs: each method is registered with the protobuf classes of the installed
+google-cloud-pubsub as (de)serializers, and dispatched to :class:`PubsubApi`. Services not
+registered here (SchemaService, IAMPolicy) get gRPC's own UNIMPLEMENTED.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+
+from local.pubsub import protos
+from local.pubsub.api import MAX_PULL_WAIT, PubsubApi
+from local.pubsub.errors import ApiError
+from local.pubsub.streaming import StreamingPullSession
+
+log = logging.getLogger("local.pubsub.grpc")
+
+PUBLISHER = "google.pubsub.v1.Publisher"
+SUBSCRIBER = "google.pubsub.v1.Subscriber"
+
+# method -> (request class, response class)
+UNARY: dict[str, dict[str, tuple[type, type]]] = {
+    PUBLISHER: {
+        "CreateTopic": (protos.Topic, protos.Topic),
+        "UpdateTopic": (protos.UpdateTopicRequest, protos.Topic),
+        "Publish": (protos.PublishRequest, protos.PublishResponse),
+        "GetTopic": (protos.GetTopicRequest, protos.Topic),
+        "ListTopics": (protos.ListTopicsRequest, protos.ListTopicsResponse),
+        "ListTopicSubscriptions": (
+            protos.ListTopicSubscriptionsRequest,
+            protos.ListTopicSubscriptionsResponse,
+        ),
+        "ListTopicSnapshots": (protos.ListTopicSnapshotsRequest, protos.ListTopicSnapshotsResponse),
+        "DeleteTopic": (protos.DeleteTopicRequest, protos.Empty),
+        "DetachSubscription": (protos.DetachSubscriptionRequest, protos.DetachSubscriptionResponse),
+    },
+    SUBSCRIBER: {
+        "CreateSubscription": (protos.Subscription, protos.Subscription),
+        "GetSubscription": (protos.GetSubscriptionRequest, protos.Subscription),
+        "UpdateSubscription": (protos.UpdateSubscriptionRequest, protos.Subscription),
+        "ListSubscriptions": (protos.ListSubscriptionsRequest, protos.ListSubscriptionsResponse),
+        "DeleteSubscription": (protos.DeleteSubscriptionRequest, protos.Empty),
+        "ModifyAckDeadline": (protos.ModifyAckDeadlineRequest, protos.Empty),
+        "Acknowledge": (protos.AcknowledgeRequest, protos.Empty),
+        "Pull": (protos.PullRequest, protos.PullResponse),
+        "ModifyPushConfig": (protos.ModifyPushConfigRequest, protos.Empty),
+        "GetSnapshot": (protos.GetSnapshotRequest, protos.Empty),
+        "ListSnapshots": (protos.ListSnapshotsRequest, protos.Empty),
+        "CreateSnapshot": (protos.CreateSnapshotRequest, protos.Empty),
+        "UpdateSnapshot": (protos.UpdateSnapshotRequest, protos.Empty),
+        "DeleteSnapshot": (protos.DeleteSnapshotRequest, protos.Empty),
+        "Seek": (protos.SeekRequest, protos.Empty),
+    },
+}
+
+
+def _abort(context, exc: Exception):
+    if isinstance(exc, ApiError):
+        context.abort(grpc.StatusCode[exc.status], exc.message)
+    log.exception("internal error")
+    context.abort(grpc.StatusCode.INTERNAL, f"internal error: {exc!r}")
+
+
+def _unary(fn):
+    def handle(request, context):
+        try:
+            return fn(request)
+        except Exception as exc:
+            _abort(context, exc)
+
+    return handle
+
+
+def _pull(api: PubsubApi):
+    def handle(request, context):
+        remaining = context.time_remaining()
+        wait = MAX_PULL_WAIT if remaining is None else max(0.0, min(MAX_PULL_WAIT, remaining - 0.5))
+        try:
+            return api.Pull(request, wait=wait, active=context.is_active)
+        except Exception as exc:
+            _abort(context, exc)
+
+    return handle
+
+
+def _streaming_pull(api: PubsubApi):
+    def handle(requests, context):
+        try:
+            yield from StreamingPullSession(api.registry, requests, context).responses()
+        except Exception as exc:
+            if context.is_active():
+                _abort(context, exc)
+
+    return handle
+
+
+def handlers(api: PubsubApi) -> list[grpc.GenericRpcHandler]:
+    out = []
+    for service, methods in UNARY.items():
+        table = {}
+        for name, (request_cls, response_cls) in methods.items():
+            fn = _pull(api) if name == "Pull" else _unary(getattr(api, name))
+            table[name] = grpc.unary_unary_rpc_method_handler(
+                fn,
+                request_deserializer=request_cls.FromString,
+                response_serializer=response_cls.SerializeToString,
+            )
+        if service == SUBSCRIBER:
+            table["StreamingPull"] = grpc.stream_stream_rpc_method_handler(
+                _streaming_pull(api),
+                request_deserializer=protos.StreamingPullRequest.FromString,
+                response_serializer=protos.StreamingPullResponse.SerializeToString,
+            )
+        out.append(grpc.method_handlers_generic_handler(service, table))
+    return out
+
+
+class GrpcServer:
+    """A grpc.server on a loopback port of its own; the front door forwards HTTP/2 to it.
+
+    Each StreamingPull holds one worker thread for its life, hence the generous pool (threads
+    are only created when needed).
+    """
+
+    def __init__(
+        self, api: PubsubApi, host: str = "127.0.0.1", port: int = 0, max_workers: int = 128
+    ) -> None:
+        self._api = api
+        self._host = host
+        self._requested_port = port
+        self._max_workers = max_workers
+        self._server: grpc.Server | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self.port = 0
+
+    def start(self) -> None:
+        executor = self._executor = ThreadPoolExecutor(
+            max_workers=self._max_workers, thread_name_prefix="pubsub-grpc"
+        )
+        options = [
+            ("grpc.max_receive_message_length", 32 * 1024 * 1024),
+            ("grpc.max_send_message_length", 32 * 1024 * 1024),
+            ("grpc.so_reuseport", 0),
+        ]
+        server = grpc.server(executor, handlers=handlers(self._api), options=options)
+        self.port = server.add_insecure_port(f"{self._host}:{self._requested_port}")
+        server.start()
+        self._server = server
+
+    def stop(self, grace: float = 0.5) -> None:
+        if self._server is not None:
+            self._server.stop(grace).wait(grace + 2)
+            self._server = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None

@@ -1,0 +1,135 @@
+"""The pipeline end to end on the local stack: image -> bucket notification -> Pub/Sub push ->
+vision -> result object + message on text-ready. Every part is a real process."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from deploy.topology import DEFAULT_PATH, RetryPolicy, load
+from local.samples import TextImage, png_bytes, render
+from local.stack import Stack, free_port
+
+PROJECT = "stack-test"
+IMAGES, RESULTS = f"{PROJECT}-images", f"{PROJECT}-results"
+SINK = f"projects/{PROJECT}/subscriptions/text-ready-sink"
+DEAD = f"projects/{PROJECT}/subscriptions/vision-dead-letters"
+
+
+def _fast_retries(topology):
+    """The shipped topology with 1-2 s push backoff (10-600 s in production) to keep tests short."""
+    sub = topology.subscriptions["vision-images"].model_copy(
+        update={"retry_policy": RetryPolicy(minimum_backoff="1s", maximum_backoff="2s")}
+    )
+    return topology.model_copy(
+        update={"subscriptions": {**topology.subscriptions, "vision-images": sub}}
+    )
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    logs: list[str] = []
+    stack = Stack(
+        _fast_retries(load(DEFAULT_PATH)),
+        project=PROJECT,
+        data_dir=tmp_path_factory.mktemp("stack"),
+        pubsub_port=free_port(),
+        storage_port=free_port(),
+        service_ports={"vision": free_port()},
+        log_sink=lambda name, line: logs.append(f"{name} | {line}"),
+    )
+    stack.logs = logs
+    with stack:
+        yield stack
+
+
+def _drain(stack, subscription: str, until, timeout: float = 30.0) -> list:
+    """Pull and acknowledge until `until(messages)` holds or the time is up."""
+    subscriber, messages = stack.emulators.subscriber(), []
+    deadline = time.monotonic() + timeout
+    while not until(messages) and time.monotonic() < deadline:
+        response = subscriber.pull(subscription=subscription, max_messages=10, timeout=2)
+        if response.received_messages:
+            subscriber.acknowledge(
+                subscription=subscription, ack_ids=[r.ack_id for r in response.received_messages]
+            )
+            messages += [r.message for r in response.received_messages]
+    return messages
+
+
+def _for(source: str):
+    return lambda messages: any(m.attributes.get("sourceUri") == source for m in messages)
+
+
+def _upload(stack, name: str, text: str) -> str:
+    bucket = stack.emulators.storage().bucket(IMAGES)
+    bucket.blob(name).upload_from_string(
+        png_bytes(render(TextImage((text,), size=30))), content_type="image/png"
+    )
+    return f"gs://{IMAGES}/{name}"
+
+
+def test_wiring_is_in_place(stack):
+    assert {c.action for c in stack.changes} == {"created"}
+    assert all(stack.alive().values())
+    assert {c.action for c in stack.wire()} == {"unchanged"}  # idempotent
+
+
+def test_an_uploaded_image_comes_out_as_text(stack):
+    started = time.monotonic()
+    source = _upload(stack, "e2e/hello.png", "Hello from the pipeline")
+    messages = _drain(stack, SINK, _for(source))
+    elapsed = time.monotonic() - started
+    [message] = [m for m in messages if m.attributes["sourceUri"] == source]
+    assert message.data.decode().strip() == "Hello from the pipeline"
+    assert elapsed < 30
+    result_uri = message.attributes["resultUri"]
+    bucket, _, name = result_uri.removeprefix("gs://").partition("/")
+    stored = json.loads(stack.emulators.storage().bucket(bucket).blob(name).download_as_bytes())
+    assert stored["fullTextAnnotation"]["text"].strip() == "Hello from the pipeline"
+
+
+def test_a_failing_step_is_retried_and_writes_exactly_one_result(stack):
+    storage = stack.emulators.storage()
+    results = storage.bucket(RESULTS)
+    for blob in results.list_blobs():
+        blob.delete()
+    results.delete()  # the step cannot write its result: it answers non-2xx
+    source = _upload(stack, "e2e/retry.png", "Try again later")
+    deadline = time.monotonic() + 20
+    while not any("POST /events 404" in line for line in stack.logs):
+        assert time.monotonic() < deadline, "the failing delivery never happened"
+        time.sleep(0.1)
+    storage.create_bucket(RESULTS)  # the dependency is back; the redelivery succeeds
+    messages = _drain(stack, SINK, _for(source))
+    assert len([m for m in messages if m.attributes["sourceUri"] == source]) == 1
+    written = [
+        b.name
+        for b in storage.bucket(RESULTS).list_blobs(prefix="vision/")
+        if "retry.png" in b.name
+    ]
+    assert len(written) == 1
+
+
+def test_a_poison_message_is_dead_lettered_and_nothing_else_is_lost(stack):
+    publisher = stack.emulators.publisher()
+    poison_id = publisher.publish(
+        f"projects/{PROJECT}/topics/images-finalized",
+        b"this is not JSON",
+        eventType="OBJECT_FINALIZE",
+        payloadFormat="JSON_API_V1",
+        bucketId=IMAGES,
+        objectId="poison.png",
+        objectGeneration="1",
+    ).result()
+    source = _upload(stack, "e2e/innocent.png", "Innocent bystander")
+    assert _for(source)(_drain(stack, SINK, _for(source)))
+    dead = _drain(stack, DEAD, lambda messages: bool(messages), timeout=40)
+    [message] = dead
+    assert message.data == b"this is not JSON"
+    assert message.attributes["objectId"] == "poison.png"
+    assert message.attributes["CloudPubSubDeadLetterSourceDeliveryCount"] == "5"
+    assert message.attributes["CloudPubSubDeadLetterSourceSubscription"] == "vision-images"
+    assert poison_id
