@@ -44,6 +44,15 @@ pubsub_option = click.option(
     default=f"127.0.0.1:{PUBSUB_PORT}",
     show_default=True,
 )
+service_ports_option = click.option(
+    "--service-port",
+    "service_ports",
+    envvar="MLAPI_SERVICE_PORTS",
+    multiple=True,
+    metavar="NAME=PORT",
+    help="Override a service's port from the topology (repeat the option, or comma-separate "
+    "in the environment variable).",
+)
 storage_option = click.option(
     "--storage-url",
     envvar="STORAGE_EMULATOR_HOST",
@@ -72,15 +81,7 @@ def main() -> None:
 @click.option(
     "--storage-port", envvar="MLAPI_STORAGE_PORT", default=STORAGE_PORT, show_default=True
 )
-@click.option(
-    "--service-port",
-    "service_ports",
-    envvar="MLAPI_SERVICE_PORTS",
-    multiple=True,
-    metavar="NAME=PORT",
-    help="Override a service's port from the topology (repeat the option, or comma-separate "
-    "in the environment variable).",
-)
+@service_ports_option
 def up(
     topology_path: str,
     project: str,
@@ -201,11 +202,20 @@ def tail(topic: str, count: int, timeout: float, project: str, pubsub_host: str)
 @project_option
 @pubsub_option
 @storage_option
-def status(topology_path: str, project: str, pubsub_host: str, storage_url: str) -> None:
+@service_ports_option
+def status(
+    topology_path: str,
+    project: str,
+    pubsub_host: str,
+    storage_url: str,
+    service_ports: tuple[str, ...],
+) -> None:
     """Services, subscriptions (with backlog) and dead letters of the running stack."""
     from local.status import collect
 
-    report = collect(topology_path, Emulators(pubsub_host, storage_url, project))
+    report = collect(
+        topology_path, Emulators(pubsub_host, storage_url, project), _ports(service_ports)
+    )
     _table(["service", "url", "health"], report.services)
     click.echo()
     _table(["subscription", "topic", "kind", "backlog"], report.subscriptions)

@@ -5,15 +5,18 @@
 2. Calls the vision service directly with the official `google-cloud-vision` client, as one
    would call vision.googleapis.com, and prints the text it received.
 3. Uploads a few images the demo renders into the images bucket; the bucket's notification goes
-   through Pub/Sub to the vision service, whose text lands on the `text-ready` topic; prints
-   each result as it arrives on the `text-ready-sink` subscription.
+   through Pub/Sub to the vision service, whose text lands on the `text-ready` topic, which
+   pushes it to the language and translation services; prints what each step published, read
+   from the sink subscriptions of `language-done` and `translation-done`.
 4. Stops everything.
 
-Default ports (vision 8081, Pub/Sub 8085, storage 9023) are used when free, free ones otherwise.
+Default ports (vision 8081, language 8082, translation 8084, Pub/Sub 8085, storage 9023) are
+used when free, free ones otherwise.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import tempfile
@@ -80,7 +83,7 @@ def main() -> int:
                 f"(project {PROJECT}, offline, local backends)"
             )
             for name, url, serves in stack.endpoints():
-                print(f"  {name:<8} {url:<24} {serves}")
+                print(f"  {name:<12} {url:<24} {serves}")
             _direct_call(stack.service_url("vision"))
             return _pipeline(stack)
 
@@ -106,39 +109,70 @@ def _direct_call(url: str) -> None:
     print(_indent(response.full_text_annotation.text))
 
 
+# What the demo waits for, per uploaded image: the step's sink subscription and how to show it.
+SINKS = {
+    "vision": "text-ready-sink",
+    "language": "language-done-sink",
+    "translation": "translation-done-sink",
+}
+
+
 def _pipeline(stack) -> int:
     storage = stack.emulators.storage()
     subscriber = stack.emulators.subscriber()
     bucket = storage.bucket(f"{PROJECT}-images")
-    sink = f"projects/{PROJECT}/subscriptions/text-ready-sink"
     print(
         f"2) uploading {len(IMAGES)} images to gs://{bucket.name}: bucket notification -> "
-        "Pub/Sub push -> vision -> topic text-ready\n"
+        "Pub/Sub push -> vision -> text-ready -> language + translation\n"
     )
     started = time.monotonic()
     for name, spec in IMAGES.items():
         bucket.blob(f"scans/{name}").upload_from_string(
             png_bytes(render(spec)), content_type="image/png"
         )
-    pending = {f"gs://{bucket.name}/scans/{name}" for name in IMAGES}
-    while pending and time.monotonic() - started < WAIT_S:
-        response = subscriber.pull(subscription=sink, max_messages=10, timeout=5)
-        for received in response.received_messages:
-            message = received.message
-            source = message.attributes.get("sourceUri", "?")
-            pending.discard(source)
-            print(f"   {source}  ({time.monotonic() - started:.1f} s after upload)")
-            print(f"   result object: {message.attributes.get('resultUri')}")
-            print(_indent(message.data.decode()))
-        if response.received_messages:
-            subscriber.acknowledge(
-                subscription=sink, ack_ids=[r.ack_id for r in response.received_messages]
-            )
-    if pending:
-        print(f"no result within {WAIT_S:.0f} s for: {', '.join(sorted(pending))}", file=sys.stderr)
+    sources = [f"gs://{bucket.name}/scans/{name}" for name in IMAGES]
+    results: dict[tuple[str, str], object] = {}
+    wanted = {(source, step) for source in sources for step in SINKS}
+    while not wanted <= results.keys() and time.monotonic() - started < WAIT_S:
+        for step, sink in SINKS.items():
+            subscription = f"projects/{PROJECT}/subscriptions/{sink}"
+            response = subscriber.pull(subscription=subscription, max_messages=10, timeout=1)
+            for received in response.received_messages:
+                source = received.message.attributes.get("sourceUri", "?")
+                results[(source, step)] = (received.message, time.monotonic() - started)
+            if response.received_messages:
+                subscriber.acknowledge(
+                    subscription=subscription,
+                    ack_ids=[r.ack_id for r in response.received_messages],
+                )
+    for source in sources:
+        print(f"   {source}")
+        for step in SINKS:
+            found = results.get((source, step))
+            if found is None:
+                print(f"      {step:<12} nothing within {WAIT_S:.0f} s")
+                continue
+            message, seconds = found
+            print(f"      {step:<12} {seconds:4.1f} s  {_summary(step, message)}")
+        print()
+    missing = wanted - results.keys()
+    if missing:
+        print(f"{len(missing)} result(s) did not arrive within {WAIT_S:.0f} s", file=sys.stderr)
         return 1
-    print("every image went through the pipeline; stopping the stack")
+    print(f"every image went through the pipeline; results in gs://{PROJECT}-results")
     return 0
+
+
+def _summary(step: str, message) -> str:
+    """One readable line per result: the text, the entities and sentiment, the translation."""
+    if step == "language":
+        result = json.loads(message.data or b"{}")
+        entities = ", ".join(f"{e['name']} ({e['type']})" for e in result.get("entities", [])[:4])
+        score = result.get("documentSentiment", {}).get("score", 0.0)
+        return f"sentiment {score:+.2f}; entities: {entities or 'none'}"
+    text = " / ".join(line for line in message.data.decode().splitlines() if line.strip())
+    language = message.attributes.get("languageCode", "")
+    return f"[{language}] {text}"
 
 
 def _indent(text: str) -> str:

@@ -53,6 +53,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_ports_for(topology: Topology) -> dict[str, int]:
+    """A free port for every service: stacks side by side (tests) never collide."""
+    return {name: free_port() for name in topology.services}
+
+
 class Stack:
     def __init__(
         self,

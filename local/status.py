@@ -19,12 +19,13 @@ class Report:
     dead_letters: list[tuple[str, str]]
 
 
-def collect(topology_path: str, emulators: Emulators) -> Report:
+def collect(
+    topology_path: str, emulators: Emulators, ports: dict[str, int] | None = None
+) -> Report:
     topology = load(topology_path).render(emulators.project)
-    services = [
-        (name, f"http://127.0.0.1:{s.port}", _health(f"http://127.0.0.1:{s.port}/health"))
-        for name, s in topology.services.items()
-    ]
+    ports = {**{name: s.port for name, s in topology.services.items()}, **(ports or {})}
+    urls = {name: f"http://127.0.0.1:{ports[name]}" for name in topology.services}
+    services = [(name, url, _health(f"{url}/health")) for name, url in urls.items()]
     backlog = _backlog(emulators.pubsub_host)
     subscriptions = []
     dead_letter_topics = {
@@ -42,10 +43,16 @@ def collect(topology_path: str, emulators: Emulators) -> Report:
     return Report(services, subscriptions, dead_letters)
 
 
+# A service loading an engine for the first time (spaCy, torch) can hold the GIL for seconds.
+HEALTH_TIMEOUT_S = 10.0
+
+
 def _health(url: str) -> str:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(url, timeout=HEALTH_TIMEOUT_S) as response:  # noqa: S310
             return "ok" if response.status == 200 else f"HTTP {response.status}"
+    except TimeoutError:
+        return f"busy (no answer in {HEALTH_TIMEOUT_S:.0f} s)"
     except OSError as exc:
         return f"down ({exc.__class__.__name__})"
 

@@ -3,22 +3,42 @@
 # root (quiet and quick when nothing is missing); otherwise prints the command to run.
 set -eu
 
+# Tesseract's language data (vision), Apertium and its English pairs (translation), fonts for
+# the images the tests and the demo render.
 PACKAGES="
 tesseract-ocr-eng
 tesseract-ocr-osd
+apertium
+apertium-eng-spa
+apertium-eng-cat
 fonts-dejavu-core
 fonts-liberation
 fonts-freefont-ttf
 "
+# Installed where the distribution has them: more Apertium pairs (French <-> Spanish gives
+# French <-> English through Spanish). The services list exactly what is installed.
+OPTIONAL="
+apertium-fr-es
+"
+
+installed() {
+    case "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" in
+        *"install ok installed"*) return 0 ;;
+        *) return 1 ;;
+    esac
+}
 
 missing=""
 for package in $PACKAGES; do
-    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
-    case "$status" in
-        *"install ok installed"*) ;;
-        *) missing="$missing $package" ;;
-    esac
+    installed "$package" || missing="$missing $package"
 done
+if [ "$(id -u)" = "0" ]; then
+    for package in $OPTIONAL; do
+        if ! installed "$package" && apt-cache show "$package" >/dev/null 2>&1; then
+            missing="$missing $package"
+        fi
+    done
+fi
 
 [ -z "$missing" ] && exit 0
 

@@ -18,13 +18,14 @@ def project() -> str:
 
 
 def _wiring(emulators, project: str, topology=None) -> Wiring:
+    topology = topology or load(DEFAULT_PATH)
     target = Target(
         project=project,
-        service_urls={"vision": "http://127.0.0.1:8081"},
+        service_urls={name: f"http://127.0.0.1:{s.port}" for name, s in topology.services.items()},
         push_service_account=f"push@{project}.iam.gserviceaccount.com",
     )
     return Wiring(
-        topology or load(DEFAULT_PATH),
+        topology,
         target,
         publisher=emulators.publisher(),
         subscriber=emulators.subscriber(),

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from deploy.topology import DEFAULT_PATH, load
 from local.cli import main
 from local.samples import TextImage, png_bytes, render
-from local.stack import Stack, free_port
+from local.stack import Stack, free_port, free_ports_for
 from tests.conftest import ROOT
 
 PROJECT = "cli-project"
@@ -23,20 +23,30 @@ PROJECT = "cli-project"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
+    topology = load(DEFAULT_PATH)
     with Stack(
-        load(DEFAULT_PATH),
+        topology,
         project=PROJECT,
         pubsub_port=free_port(),
         storage_port=free_port(),
-        service_ports={"vision": free_port()},
+        service_ports=free_ports_for(topology),
         log_sink=lambda *_: None,
     ) as stack:
         yield stack
 
 
+def _ports_variable(ports: dict[str, int]) -> str:
+    return ",".join(f"{name}={port}" for name, port in ports.items())
+
+
 @pytest.fixture
 def env(stack) -> dict[str, str]:
-    return {**stack.emulators.env(), "GOOGLE_CLOUD_PROJECT": PROJECT}
+    ports = {name: int(url.rsplit(":", 1)[1]) for name, url, _ in stack.endpoints()[2:]}
+    return {
+        **stack.emulators.env(),
+        "GOOGLE_CLOUD_PROJECT": PROJECT,
+        "MLAPI_SERVICE_PORTS": _ports_variable(ports),
+    }
 
 
 def test_upload_and_tail(stack, env, tmp_path):
@@ -78,26 +88,15 @@ def test_status_shows_services_backlog_and_dead_letters(stack, env):
     stack.emulators.publisher().publish(
         f"projects/{PROJECT}/topics/text-ready", b"waiting"
     ).result()
-    ports = {name: int(url.rsplit(":", 1)[1]) for name, url, _ in stack.endpoints()}
-    topology = tmp_topology(ports["vision"])
-    result = CliRunner().invoke(main, ["status", "--topology", topology], env=env)
+    result = CliRunner().invoke(main, ["status"], env=env)
     assert result.exit_code == 0, result.output
     rows = {line.split()[0]: line.split() for line in result.output.splitlines() if line}
     assert rows["vision"][2] == "ok"
+    assert rows["language"][2] == "ok"
+    assert rows["translation"][2] == "ok"
     assert rows["text-ready-sink"][-1] != "?"
     assert int(rows["text-ready-sink"][-1]) >= 1
     assert rows["vision-dead-letter"][-1] == "0"
-
-
-def tmp_topology(vision_port: int) -> str:
-    """The shipped topology with the vision port this test's stack uses."""
-    import tempfile
-
-    text = DEFAULT_PATH.read_text().replace("port: 8081", f"port: {vision_port}")
-    handle = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)  # noqa: SIM115
-    handle.write(text)
-    handle.close()
-    return handle.name
 
 
 def test_up_starts_everything_and_stops_cleanly_on_sigterm(tmp_path):
@@ -105,7 +104,7 @@ def test_up_starts_everything_and_stops_cleanly_on_sigterm(tmp_path):
         **os.environ,
         "MLAPI_PUBSUB_PORT": str(free_port()),
         "MLAPI_STORAGE_PORT": str(free_port()),
-        "MLAPI_SERVICE_PORTS": f"vision={free_port()}",
+        "MLAPI_SERVICE_PORTS": _ports_variable(free_ports_for(load(DEFAULT_PATH))),
         "MLAPI_DATA_DIR": str(tmp_path),
     }
     env.pop("PUBSUB_EMULATOR_HOST", None)

@@ -10,7 +10,7 @@ import pytest
 
 from deploy.topology import DEFAULT_PATH, RetryPolicy, load
 from local.samples import TextImage, png_bytes, render
-from local.stack import Stack, free_port
+from local.stack import Stack, free_port, free_ports_for
 
 PROJECT = "stack-test"
 IMAGES, RESULTS = f"{PROJECT}-images", f"{PROJECT}-results"
@@ -31,13 +31,14 @@ def _fast_retries(topology):
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     logs: list[str] = []
+    topology = load(DEFAULT_PATH)
     stack = Stack(
-        _fast_retries(load(DEFAULT_PATH)),
+        _fast_retries(topology),
         project=PROJECT,
         data_dir=tmp_path_factory.mktemp("stack"),
         pubsub_port=free_port(),
         storage_port=free_port(),
-        service_ports={"vision": free_port()},
+        service_ports=free_ports_for(topology),
         log_sink=lambda name, line: logs.append(f"{name} | {line}"),
     )
     stack.logs = logs
@@ -133,3 +134,24 @@ def test_a_poison_message_is_dead_lettered_and_nothing_else_is_lost(stack):
     assert message.attributes["CloudPubSubDeadLetterSourceDeliveryCount"] == "5"
     assert message.attributes["CloudPubSubDeadLetterSourceSubscription"] == "vision-images"
     assert poison_id
+
+
+def test_an_image_ends_as_language_and_translation_results(stack):
+    source = _upload(stack, "e2e/story.png", "Barack Obama visited London in May.")
+    language = _drain(stack, f"projects/{PROJECT}/subscriptions/language-done-sink", _for(source))
+    [annotated] = [m for m in language if m.attributes["sourceUri"] == source]
+    result = json.loads(annotated.data)
+    entities = {e["name"]: e["type"] for e in result["entities"]}
+    assert entities.get("London") == "LOCATION"
+    assert entities.get("Barack Obama") == "PERSON"
+    assert annotated.attributes["producer"] == "language"
+
+    translation = _drain(
+        stack, f"projects/{PROJECT}/subscriptions/translation-done-sink", _for(source)
+    )
+    [translated] = [m for m in translation if m.attributes["sourceUri"] == source]
+    assert translated.attributes["producer"] == "translation"
+    text = translated.data.decode()
+    assert text.strip()
+    assert text.strip() != "Barack Obama visited London in May."
+    assert "Londres" in text or "London" in text

