@@ -10,7 +10,7 @@ PYTEST_WORKERS ?= 2
 # Extras installed into .venv: the offline engines, LABEL_DETECTION's model, and test tools.
 EXTRAS ?= local,labels,dev
 
-.PHONY: install system-packages test lint format demo clean
+.PHONY: install system-packages test lint format demo clean deploy-plan deploy cloudbuild
 
 install: system-packages $(STAMP)
 
@@ -37,6 +37,24 @@ format: install
 
 demo: install
 	$(BIN)/python -m local.demo
+
+# Deploy to Google Cloud: `make deploy-plan` prints every step without a Google account;
+# `make deploy` submits cloudbuild.yaml (tests, images, Cloud Run, wiring, smoke test).
+PROJECT ?=
+REGION ?= us-central1
+REPOSITORY ?= mlapi
+
+deploy-plan: $(STAMP)
+	@test -n "$(PROJECT)" || (echo "usage: make deploy-plan PROJECT=my-project REGION=europe-west1" >&2; exit 2)
+	@$(BIN)/python -m deploy.render --project=$(PROJECT) --region=$(REGION) --repository=$(REPOSITORY)
+
+deploy:
+	@test -n "$(PROJECT)" || (echo "usage: make deploy PROJECT=my-project REGION=europe-west1" >&2; exit 2)
+	gcloud builds submit --project=$(PROJECT) --config=cloudbuild.yaml \
+		--substitutions=_REGION=$(REGION),_REPOSITORY=$(REPOSITORY),SHORT_SHA=$$(git rev-parse --short HEAD) .
+
+cloudbuild: $(STAMP)
+	$(BIN)/python -m deploy.cloudbuild > cloudbuild.yaml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -48,6 +48,7 @@ class _Model(BaseModel):
 
 class Resources(_Model):
     cpu: float = Field(default=1, gt=0, le=8)
+    cpu_boost: bool = True  # Cloud Run's startup CPU boost: shorter cold starts
     memory: str = Field(default="512Mi", pattern=r"^\d+(Mi|Gi)$")
     concurrency: int = Field(default=80, ge=1, le=1000)
     min_instances: int = Field(default=0, ge=0)
@@ -70,6 +71,7 @@ class Service(_Model):
     resources: Resources = Field(default_factory=Resources)
     reads: list[str] = Field(default_factory=list, description="buckets the service reads")
     writes: list[str] = Field(default_factory=list, description="buckets the service writes")
+    apis: list[str] = Field(default_factory=list, description="Google APIs its cloud backend calls")
 
     @property
     def publishes(self) -> list[str]:
