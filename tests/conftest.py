@@ -67,6 +67,25 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def pull_available(subscriber, subscription: str, max_messages: int = 100, wait: float = 2.0):
+    """Pull and acknowledge what a subscription holds, waiting up to about `wait` seconds for
+    the first message; [] when nothing comes. The emulator answers a pull just before its gRPC
+    deadline, so a loaded machine can miss that deadline: that is "nothing yet", not an error."""
+    from google.api_core import exceptions
+
+    try:
+        response = subscriber.pull(
+            subscription=subscription, max_messages=max_messages, timeout=wait + 3.0
+        )
+    except (exceptions.DeadlineExceeded, exceptions.RetryError):
+        return []
+    if response.received_messages:
+        subscriber.acknowledge(
+            subscription=subscription, ack_ids=[r.ack_id for r in response.received_messages]
+        )
+    return [r.message for r in response.received_messages]
+
+
 class ServiceProcess:
     """A service run the way Cloud Run runs it: functions-framework, `$PORT`, env settings."""
 

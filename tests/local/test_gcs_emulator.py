@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 
+from tests.conftest import pull_available
+
 
 @pytest.fixture
 def wired(emulators):
@@ -25,12 +27,7 @@ def _pull(emulators, subscription: str, expected: int, timeout: float = 10.0) ->
     subscriber, messages = emulators.subscriber(), []
     deadline = time.monotonic() + timeout
     while len(messages) < expected and time.monotonic() < deadline:
-        response = subscriber.pull(subscription=subscription, max_messages=10, timeout=2)
-        if response.received_messages:
-            subscriber.acknowledge(
-                subscription=subscription, ack_ids=[r.ack_id for r in response.received_messages]
-            )
-            messages += [r.message for r in response.received_messages]
+        messages += pull_available(subscriber, subscription)
     return messages
 
 

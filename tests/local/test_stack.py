@@ -11,6 +11,7 @@ import pytest
 from deploy.topology import DEFAULT_PATH, RetryPolicy, load
 from local.samples import TextImage, png_bytes, render
 from local.stack import Stack, free_port, free_ports_for
+from tests.conftest import pull_available
 
 PROJECT = "stack-test"
 IMAGES, RESULTS = f"{PROJECT}-images", f"{PROJECT}-results"
@@ -51,12 +52,7 @@ def _drain(stack, subscription: str, until, timeout: float = 30.0) -> list:
     subscriber, messages = stack.emulators.subscriber(), []
     deadline = time.monotonic() + timeout
     while not until(messages) and time.monotonic() < deadline:
-        response = subscriber.pull(subscription=subscription, max_messages=10, timeout=2)
-        if response.received_messages:
-            subscriber.acknowledge(
-                subscription=subscription, ack_ids=[r.ack_id for r in response.received_messages]
-            )
-            messages += [r.message for r in response.received_messages]
+        messages += pull_available(subscriber, subscription)
     return messages
 
 

@@ -17,6 +17,7 @@ from services.vision.app import create_app
 from services.vision.settings import VisionSettings
 from shared.pubsub import PubSubPublisher
 from shared.storage import Storage
+from tests.conftest import pull_available
 
 IMAGES, RESULTS = "wf-images", "wf-results"
 
@@ -38,20 +39,9 @@ class OutputTopic:
         """Everything published so far. The step waits for each publish to be acknowledged,
         so by the time it has answered, its messages are on the subscription."""
         found = []
-        while True:
-            response = self._subscriber.pull(
-                subscription=self._subscription, max_messages=100, timeout=1
-            )
-            if not response.received_messages:
-                return found
-            self._subscriber.acknowledge(
-                subscription=self._subscription,
-                ack_ids=[r.ack_id for r in response.received_messages],
-            )
-            found += [
-                (self.path, r.message.data, dict(r.message.attributes))
-                for r in response.received_messages
-            ]
+        while batch := pull_available(self._subscriber, self._subscription, wait=1.0):
+            found += [(self.path, m.data, dict(m.attributes)) for m in batch]
+        return found
 
 
 @pytest.fixture(scope="module")
