@@ -32,6 +32,10 @@ from shared.storage import GcsUri
 
 log = logging.getLogger("shared.workflow")
 
+# Where every service takes its events (Pub/Sub push, Eventarc); the `<name>_events` target
+# answers on any path.
+EVENTS_ROUTE = "/events"
+
 
 @dataclasses.dataclass(frozen=True)
 class Outcome:
@@ -81,6 +85,17 @@ def event_from_request() -> events.Event:
 def respond(outcome: Outcome) -> flask.Response:
     log.info("event %s", outcome.status, extra={"json_fields": outcome.to_json()})
     return flask.make_response(flask.jsonify(outcome.to_json()), 200)
+
+
+def results_bucket(settings: Any) -> str:
+    """The configured results bucket; a missing one is UNAVAILABLE (retried, not lost): once
+    it is set, the redelivered event is processed."""
+    if not settings.results_bucket:
+        raise ApiError(
+            Code.UNAVAILABLE,
+            "RESULTS_BUCKET is not set; set it and the event will be processed on redelivery.",
+        )
+    return settings.results_bucket
 
 
 def result_location(

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import flask
 
 from services.language import routes, workflow
 from services.language.backends import LanguageBackend, create_backend
 from services.language.settings import LanguageSettings
-from shared.app import create_service_app
-from shared.pubsub import Publisher, PubSubPublisher
+from shared.pubsub import Publisher
+from shared.service import build_app
 from shared.storage import Storage
 
 SERVICE = "language"
-
-
-@dataclasses.dataclass
-class LanguageContext:
-    """What the routes and the workflow share, built once per app."""
-
-    settings: LanguageSettings
-    storage: Storage
-    backend: LanguageBackend
-    publisher: Publisher
 
 
 def create_app(
@@ -34,16 +22,13 @@ def create_app(
     publisher: Publisher | None = None,
 ) -> flask.Flask:
     """Defaults from the environment, then the arguments (tests pass their own)."""
-    settings = settings or LanguageSettings.from_env(SERVICE)
-    storage = storage or Storage(settings.google_cloud_project)
-    context = LanguageContext(
-        settings=settings,
+    return build_app(
+        SERVICE,
+        settings or LanguageSettings.from_env(SERVICE),
+        backend_factory=create_backend,
+        blueprint=routes.blueprint(),
+        event_route=workflow.event_route,
+        backend=backend,
         storage=storage,
-        backend=backend or create_backend(settings, storage),
-        publisher=publisher or PubSubPublisher(),
+        publisher=publisher,
     )
-    app = create_service_app(SERVICE, settings)
-    app.extensions[SERVICE] = context
-    app.register_blueprint(routes.blueprint())
-    app.add_url_rule(workflow.EVENTS_ROUTE, "events", workflow.event_route, methods=["POST"])
-    return app

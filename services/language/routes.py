@@ -21,6 +21,7 @@ from services.language.backends.base import RPCS, Rpc
 from shared import protojson
 from shared.app import json_body, proto_response
 from shared.errors import ApiError, Code, invalid_argument
+from shared.service import context_of
 
 # EncodingType is the same enum in v1 and v2: NONE, UTF8, UTF16, UTF32.
 _ENCODINGS = frozenset(int(member) for member in language_v1.EncodingType)
@@ -42,7 +43,7 @@ def documents(version: str, verb: str) -> flask.Response:
             Code.NOT_FOUND, f"Unknown method {version}/documents:{verb}. Known: {known}."
         )
     request = protojson.parse(rpc.request_type, json_body())
-    context = flask.current_app.extensions["language"]
+    context = context_of("language")
     validate(rpc, request, context.settings.max_content_bytes)
     return proto_response(context.backend.call(rpc, request))
 

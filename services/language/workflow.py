@@ -21,17 +21,18 @@ from services.language.backends.base import V1
 from shared import events, textready, workflow
 from shared.errors import RETRYABLE, ApiError, Code
 from shared.protojson import to_json
+from shared.service import context_of
 
 log = logging.getLogger("services.language.workflow")
 
-EVENTS_ROUTE = "/events"
+EVENTS_ROUTE = workflow.EVENTS_ROUTE
 PRODUCER = "language"
 # Pub/Sub's message limit is 10 MB; a larger result is published without data (read resultUri).
 MAX_PUBLISHED_BYTES = 5 * 1024 * 1024
 
 
 def event_route() -> flask.Response:
-    context = flask.current_app.extensions["language"]
+    context = context_of("language")
     return workflow.respond(handle(workflow.event_from_request(), context))
 
 
@@ -45,12 +46,8 @@ def handle(event: events.Event, context) -> workflow.Outcome:
         return workflow.Outcome.ignored("not a text-ready message")
     if message.producer == PRODUCER:
         return workflow.Outcome.ignored("a message of this step")
-    if not settings.results_bucket:
-        raise ApiError(
-            Code.UNAVAILABLE,
-            "RESULTS_BUCKET is not set; set it and the event will be processed on redelivery.",
-        )
-    location = workflow.result_location(settings.results_bucket, PRODUCER, message.source, event.id)
+    bucket = workflow.results_bucket(settings)
+    location = workflow.result_location(bucket, PRODUCER, message.source, event.id)
     request = language_v1.AnnotateTextRequest(
         document=language_v1.Document(
             content=message.text,

@@ -18,6 +18,7 @@ from google.cloud import translate_v3 as translate
 from shared import protojson
 from shared.app import json_body, proto_response
 from shared.errors import invalid_argument
+from shared.service import context_of
 
 MAX_CONTENTS = 1024
 MIME_TYPES = ("text/plain", "text/html")
@@ -43,7 +44,7 @@ def blueprint() -> flask.Blueprint:
 
 
 def _backend():
-    return flask.current_app.extensions["translation"].backend
+    return context_of("translation").backend
 
 
 def _parent(project: str, location: str | None) -> str:

@@ -18,16 +18,17 @@ import flask
 from google.cloud import translate_v3 as translate
 
 from shared import events, textready, workflow
-from shared.errors import RETRYABLE, ApiError, Code
+from shared.errors import RETRYABLE, ApiError
+from shared.service import context_of
 
 log = logging.getLogger("services.translation.workflow")
 
-EVENTS_ROUTE = "/events"
+EVENTS_ROUTE = workflow.EVENTS_ROUTE
 PRODUCER = "translation"
 
 
 def event_route() -> flask.Response:
-    context = flask.current_app.extensions["translation"]
+    context = context_of("translation")
     return workflow.respond(handle(workflow.event_from_request(), context))
 
 
@@ -43,11 +44,7 @@ def handle(event: events.Event, context) -> workflow.Outcome:
         return workflow.Outcome.ignored("a message of this step")
     if not message.text.strip():
         return workflow.Outcome("failed", "the text is empty")
-    if not settings.results_bucket:
-        raise ApiError(
-            Code.UNAVAILABLE,
-            "RESULTS_BUCKET is not set; set it and the event will be processed on redelivery.",
-        )
+    bucket = workflow.results_bucket(settings)
     parent = f"projects/{settings.google_cloud_project}/locations/global"
     done: list[str] = []
     problems: list[str] = []
@@ -72,7 +69,7 @@ def handle(event: events.Event, context) -> workflow.Outcome:
             problems.append(f"{target}: the text is already in {target}")
             continue
         location = workflow.result_location(
-            settings.results_bucket, PRODUCER, message.source, event.id, extension=f"{target}.txt"
+            bucket, PRODUCER, message.source, event.id, extension=f"{target}.txt"
         )
         context.storage.write(
             location, translation.translated_text, content_type="text/plain; charset=utf-8"

@@ -17,6 +17,7 @@ from google.cloud import vision
 from shared import protojson
 from shared.app import json_body, proto_response
 from shared.errors import invalid_argument
+from shared.service import context_of
 
 MAX_IMAGES_PER_REQUEST = 16
 MAX_FILES_PER_REQUEST = 5
@@ -43,7 +44,7 @@ def blueprint() -> flask.Blueprint:
 
 
 def _backend():
-    return flask.current_app.extensions["vision"].backend
+    return context_of("vision").backend
 
 
 def annotate_images(**_path: str) -> flask.Response:

@@ -16,15 +16,16 @@ from google.cloud import vision
 from shared import events, workflow
 from shared.errors import RETRYABLE, ApiError, Code
 from shared.protojson import to_json
+from shared.service import context_of
 
 log = logging.getLogger("services.vision.workflow")
 
-EVENTS_ROUTE = "/events"
+EVENTS_ROUTE = workflow.EVENTS_ROUTE
 PRODUCER = "vision"
 
 
 def event_route() -> flask.Response:
-    context = flask.current_app.extensions["vision"]
+    context = context_of("vision")
     return workflow.respond(handle(workflow.event_from_request(), context))
 
 
@@ -37,11 +38,7 @@ def handle(event: events.Event, context) -> workflow.Outcome:
         return workflow.Outcome.ignored(f"{obj.event_type} needs no annotation")
     if workflow.is_own_result(obj, settings.results_bucket, PRODUCER):
         return workflow.Outcome.ignored("a result of this step")
-    if not settings.results_bucket:
-        raise ApiError(
-            Code.UNAVAILABLE,
-            "RESULTS_BUCKET is not set; set it and the event will be processed on redelivery.",
-        )
+    bucket = workflow.results_bucket(settings)
 
     request = vision.AnnotateImageRequest(
         image=vision.Image(source=vision.ImageSource(gcs_image_uri=obj.uri)),
@@ -54,7 +51,7 @@ def handle(event: events.Event, context) -> workflow.Outcome:
     if response.error.code and Code(response.error.code) in RETRYABLE:
         raise ApiError(Code(response.error.code), response.error.message)
 
-    location = workflow.result_location(settings.results_bucket, PRODUCER, obj, event.id)
+    location = workflow.result_location(bucket, PRODUCER, obj, event.id)
     context.storage.write(location, to_json(response), content_type="application/json")
     if response.error.code:
         log.warning(

@@ -88,15 +88,18 @@ def test_state_survives_kill_9_and_restart(emulator_process, clients_for, push_e
     assert sorted(int(m.message.data) for m in in_order) == list(range(0, 100, 10))
     assert len(_pull_all(subscriber, ordered, 100)) == 100
 
-    # The push subscription resumed by itself and delivered its ten messages once each.
+    # The push subscription resumed by itself and delivered its ten messages.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         after = [r for r in push_endpoint.received("/durable") if r["time"] > restarted]
-        if len(after) >= 10:
+        if len({json.loads(r["body"])["message"]["messageId"] for r in after}) >= 10:
             break
         time.sleep(0.02)
     ids = [json.loads(r["body"])["message"]["messageId"] for r in after]
-    assert sorted(ids, key=int) == sorted((m.message.message_id for m in in_order), key=int)
+    # Every message arrives; one the old process had already written to the socket when it was
+    # killed may be handled by the (loaded) endpoint after the restart too: at-least-once.
+    assert set(ids) == {m.message.message_id for m in in_order}
+    assert len(ids) <= 10 + 8  # at most one extra per push worker in flight at the kill
 
     new_id = publisher.publish(topic, b"after").result(timeout=10)
     assert int(new_id) > max(int(i) for i in ids)  # ids are not reused after a restart
