@@ -84,7 +84,7 @@ def test_queue_waiting_pull_wakes_on_publish(timer):
     q.add([(1, _msg(1), 1, "")])
     thread.join(5)
     assert len(result) == 1
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < 2.0  # woken by the publish, not by the 5 s timeout
 
 
 def test_queue_ordering_and_dead_letter(timer):
