@@ -182,10 +182,11 @@ def test_failure_codes_are_retried_with_backoff(publisher, subscriber, names, pu
     for status, path in paths.items():
         records = push_endpoint.wait_for(path, 4)
         gaps = [b["time"] - a["time"] for a, b in itertools.pairwise(records)]
-        # Backoff 0.1, 0.2, 0.4 s (min * 2^(n-1), capped at 0.4): never sooner; later by at
-        # most a loaded machine's scheduling delay (the cap itself is timed in test_pubsub_pull).
+        # Backoff 0.1, 0.2, 0.4 s (min * 2^(n-1), capped at 0.4): never sooner. How much later
+        # depends on the machine's load (56 push workers here), so only the floor is asserted;
+        # the cap is timed, with wider backoffs, in test_pubsub_pull.
         for gap, want in zip(gaps, [0.1, 0.2, 0.4], strict=True):
-            assert want - 0.02 <= gap <= want + 1.0, (status, gaps)
+            assert gap >= want - 0.02, (status, gaps)
     time.sleep(0.3)
     assert {s: len(push_endpoint.received(p)) for s, p in paths.items()} == dict.fromkeys(paths, 4)
 
