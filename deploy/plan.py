@@ -141,6 +141,7 @@ class Planner:
 
     def build_args(self, service: str) -> tuple[str, ...]:
         spec = self.topology.services[service]
+        extras = ("--build-arg", f"EXTRAS={','.join(spec.extras)}") if spec.extras else ()
         return (
             "docker",
             "build",
@@ -150,6 +151,7 @@ class Planner:
             f"SERVICE={service}",
             "--build-arg",
             f"TARGET={spec.target}",
+            *extras,
             "-t",
             self.image(service),
             ".",

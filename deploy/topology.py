@@ -72,6 +72,9 @@ class Service(_Model):
     reads: list[str] = Field(default_factory=list, description="buckets the service reads")
     writes: list[str] = Field(default_factory=list, description="buckets the service writes")
     apis: list[str] = Field(default_factory=list, description="Google APIs its cloud backend calls")
+    extras: list[str] = Field(
+        default_factory=list, description="pip extras its image needs beyond the core"
+    )
 
     @property
     def publishes(self) -> list[str]:

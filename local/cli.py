@@ -224,6 +224,22 @@ def status(
         _table(["dead-letter topic", "messages kept"], report.dead_letters)
 
 
+@main.command(
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    },
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def models(args: tuple[str, ...]) -> None:
+    """The model registry: register | list | alias | split (`mlapi models --help`)."""
+    from services.prediction.cli import main as registry_main
+
+    raise SystemExit(registry_main(list(args)))
+
+
 def _ports(values: tuple[str, ...]) -> dict[str, int]:
     ports = {}
     for item in (part for value in values for part in value.split(",") if part.strip()):

@@ -8,7 +8,9 @@
    through Pub/Sub to the vision service, whose text lands on the `text-ready` topic, which
    pushes it to the language and translation services; prints what each step published, read
    from the sink subscriptions of `language-done` and `translation-done`.
-4. Stops everything.
+4. Registers two versions of a scikit-learn model in the registry, splits traffic 90/10 between
+   them, and calls the prediction service with the official Vertex AI client.
+5. Stops everything.
 
 Default ports (vision 8081, language 8082, translation 8084, Pub/Sub 8085, storage 9023) are
 used when free, free ones otherwise.
@@ -85,7 +87,8 @@ def main() -> int:
             for name, url, serves in stack.endpoints():
                 print(f"  {name:<12} {url:<24} {serves}")
             _direct_call(stack.service_url("vision"))
-            return _pipeline(stack)
+            status = _pipeline(stack)
+            return status or _prediction(stack)
 
 
 def _direct_call(url: str) -> None:
@@ -178,6 +181,70 @@ def _summary(step: str, message) -> str:
     text = " / ".join(line for line in message.data.decode().splitlines() if line.strip())
     language = message.attributes.get("languageCode", "")
     return f"[{language}] {text}"
+
+
+def _prediction(stack) -> int:
+    """Two versions of a model in the registry, a 90/10 split, the official Vertex AI client."""
+    import collections
+    import os
+
+    from google.api_core.client_options import ClientOptions
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud.aiplatform_v1 import PredictionServiceClient
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from services.prediction.cli import register_model
+    from shared.registry import Registry
+    from shared.storage import Storage
+
+    os.environ["STORAGE_EMULATOR_HOST"] = stack.emulators.storage_url  # for the registry
+    data = load_breast_cancer()
+    names = [n.replace(" ", "_") for n in data.feature_names]
+    registry = Registry(f"{PROJECT}-models", storage=Storage(PROJECT))
+    print("3) model registry: two versions of a breast-cancer classifier, split 90/10")
+    for regularisation, alias in ((1.0, "champion"), (0.01, "challenger")):
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=regularisation, max_iter=2000))
+        model.fit(data.data, data.target)
+        version = register_model(
+            registry,
+            "cancer",
+            model,
+            feature_names=names,
+            training_data=data.data,
+            output_kind="classification",
+            classes=["malignant", "benign"],
+            aliases=[alias],
+        )
+        print(f"   registered cancer version {version.version} as {alias} (C={regularisation})")
+    registry.set_split("cancer", {"champion": 90, "challenger": 10})
+
+    url = stack.service_url("prediction")
+    client = PredictionServiceClient(
+        transport="rest",
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=url),
+    )
+    endpoint = f"projects/{PROJECT}/locations/us-central1/endpoints/cancer"
+    instance = dict(zip(names, data.data[0].tolist(), strict=True))
+    started = time.perf_counter()
+    response = client.predict(endpoint=endpoint, instances=[instance])
+    elapsed = (time.perf_counter() - started) * 1000
+    prediction = dict(response.predictions[0])
+    scores = ", ".join(
+        f"{c} {s:.3f}" for c, s in zip(prediction["classes"], prediction["scores"], strict=True)
+    )
+    print(f"\n   google-cloud-aiplatform -> {url}/v1/{endpoint}:predict ({elapsed:.0f} ms)")
+    print(f"   first patient: {scores}; answered by version {response.deployed_model_id}")
+    answered = collections.Counter(
+        client.predict(endpoint=endpoint, instances=[instance]).deployed_model_id
+        for _ in range(200)
+    )
+    shares = ", ".join(f"version {v}: {n}" for v, n in sorted(answered.items()))
+    print(f"   200 more requests through the 90/10 split: {shares}\n")
+    return 0
 
 
 def _indent(text: str) -> str:

@@ -81,7 +81,7 @@ class Storage:
         except ApiError:
             raise
         except Exception as exc:
-            raise _translate(exc, location) from exc
+            raise storage_error(exc, location) from exc
 
     def write(
         self,
@@ -95,8 +95,74 @@ class Storage:
                 data, content_type=content_type, timeout=self._timeout_s, retry=self._retry()
             )
         except Exception as exc:
-            raise _translate(exc, location) from exc
+            raise storage_error(exc, location) from exc
         return location
+
+    def read_with_generation(self, uri: str | GcsUri) -> tuple[bytes, int] | None:
+        """The object's bytes and generation; None when it does not exist."""
+        location = uri if isinstance(uri, GcsUri) else parse_gs_uri(uri)
+        try:
+            blob = (
+                self._get_client()
+                .bucket(location.bucket)
+                .get_blob(location.name, timeout=self._timeout_s, retry=self._retry())
+            )
+            if blob is None:
+                return None
+            data = blob.download_as_bytes(timeout=self._timeout_s, retry=self._retry())
+            return data, int(blob.generation or 0)
+        except Exception as exc:
+            error = storage_error(exc, location)
+            if error.code == Code.NOT_FOUND:
+                return None
+            raise error from exc
+
+    def write_checked(
+        self, uri: str | GcsUri, data: bytes | str, generation: int, content_type: str
+    ) -> GcsUri:
+        """Write only if the object is still at `generation` (0: only if it does not exist);
+        ABORTED otherwise. (gcp-storage-emulator ignores the precondition.)"""
+        from google.api_core import exceptions as core
+
+        location = uri if isinstance(uri, GcsUri) else parse_gs_uri(uri)
+        try:
+            self._blob(location).upload_from_string(
+                data,
+                content_type=content_type,
+                if_generation_match=generation,
+                timeout=self._timeout_s,
+            )
+        except core.PreconditionFailed:
+            raise ApiError(
+                Code.ABORTED, f"{location} changed while it was being updated; try again."
+            ) from None
+        except Exception as exc:
+            raise storage_error(exc, location) from exc
+        return location
+
+    def list_dir(self, bucket: str, prefix: str) -> tuple[dict[str, int], list[str]]:
+        """Objects directly under `prefix` (name -> generation) and its sub-prefixes."""
+        try:
+            pages = self._get_client().list_blobs(
+                bucket, prefix=prefix, delimiter="/", timeout=self._timeout_s
+            )
+            objects = {blob.name: int(blob.generation or 0) for blob in pages}
+            return objects, sorted(pages.prefixes)
+        except Exception as exc:
+            raise storage_error(exc, GcsUri(bucket, prefix or "/")) from exc
+
+    def ensure_bucket(self, bucket: str) -> None:
+        """Create `bucket` if it does not exist (first runs, the emulator)."""
+        from google.api_core import exceptions as core
+
+        client = self._get_client()
+        try:
+            if client.lookup_bucket(bucket, timeout=self._timeout_s) is None:
+                client.create_bucket(bucket, timeout=self._timeout_s)
+        except core.Conflict:
+            pass
+        except Exception as exc:
+            raise storage_error(exc, GcsUri(bucket, "/")) from exc
 
     def _retry(self):
         from google.cloud.storage.retry import DEFAULT_RETRY
@@ -108,7 +174,8 @@ class Storage:
         return self._get_client().bucket(location.bucket).blob(location.name)
 
 
-def _translate(exc: Exception, location: GcsUri) -> ApiError:
+def storage_error(exc: Exception, location: GcsUri) -> ApiError:
+    """A google-cloud-storage (or transport) exception as ApiError, naming the object."""
     from google.api_core import exceptions as core
 
     if isinstance(exc, core.NotFound):
@@ -119,3 +186,7 @@ def _translate(exc: Exception, location: GcsUri) -> ApiError:
         return from_google_exception(exc)
     # requests/urllib3 connection errors and the like: storage is unreachable, try again later.
     return ApiError(Code.UNAVAILABLE, f"Cloud Storage unavailable for {location}: {exc}")
+
+
+# The name other modules imported before it became public.
+_translate = storage_error

@@ -24,10 +24,25 @@ def test_runs_as_a_non_root_user_on_port():
 
 
 def test_cloud_images_install_no_offline_engine():
-    install = next(line for line in DOCKERFILE.splitlines() if "pip install" in line)
-    assert 'if [ "${BACKEND}" = "local" ]; then pip install ".[local]"; else pip install .;' in (
-        install
-    )
+    """The `local` extra (the offline engines) only with BACKEND=local; a service's own extras
+    (the topology's `extras`) always. The Dockerfile's RUN line runs through sh here, with a
+    `pip` that only says what it was asked."""
+    lines = DOCKERFILE.replace("\\\n", " ").splitlines()
+    script = next(line for line in lines if "pip install" in line).removeprefix("RUN ")
+    for (extras, backend), wanted in {
+        ("", "cloud"): "pip install .",
+        ("prediction", "cloud"): "pip install .[prediction]",
+        ("", "local"): "pip install .[local]",
+        ("prediction", "local"): "pip install .[local,prediction]",
+    }.items():
+        result = subprocess.run(
+            ["sh", "-c", 'pip() { echo "pip $*"; }; ' + script],
+            env={"EXTRAS": extras, "BACKEND": backend},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert result.stdout.strip() == wanted, (extras, backend)
 
 
 def test_dockerignore_keeps_tests_benches_and_state_out():
