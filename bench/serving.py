@@ -361,8 +361,25 @@ def ours_server(files: dict[str, Path], port: int) -> Iterator[tuple[subprocess.
             **OURS_ENV,
         }
         started = time.perf_counter()
-        process = subprocess.Popen(
-            [
+        if env.get("SERVER") == "gunicorn":  # --ours-env SERVER=gunicorn: no functions-framework
+            argv = [
+                str(PYTHON.parent / "gunicorn"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                env["WORKERS"],
+                "--threads",
+                env["THREADS"],
+                "--worker-class",
+                "gthread",
+                "--timeout",
+                "0",
+                "--log-level",
+                "error",
+                "services.prediction.main:app",
+            ]
+        else:
+            argv = [
                 str(PYTHON.parent / "functions-framework"),
                 "--source",
                 "services/prediction/main.py",
@@ -372,7 +389,9 @@ def ours_server(files: dict[str, Path], port: int) -> Iterator[tuple[subprocess.
                 "127.0.0.1",
                 "--port",
                 str(port),
-            ],
+            ]
+        process = subprocess.Popen(
+            argv,
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -135,6 +135,7 @@ class Planner:
             f"--max-instances={r.max_instances}",
             f"--timeout={int(seconds(r.timeout))}",
             "--cpu-boost" if r.cpu_boost else "--no-cpu-boost",
+            "--no-cpu-throttling" if r.cpu_always_allocated else "--cpu-throttling",
             f"--set-env-vars={_env_flag(env)}",
             f"--labels=app={naming.PREFIX},service={naming.run_service(service)}",
         )

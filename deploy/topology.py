@@ -49,6 +49,8 @@ class _Model(BaseModel):
 class Resources(_Model):
     cpu: float = Field(default=1, gt=0, le=8)
     cpu_boost: bool = True  # Cloud Run's startup CPU boost: shorter cold starts
+    # CPU outside requests (Cloud Run's --no-cpu-throttling): for work in background threads.
+    cpu_always_allocated: bool = False
     memory: str = Field(default="512Mi", pattern=r"^\d+(Mi|Gi)$")
     concurrency: int = Field(default=80, ge=1, le=1000)
     min_instances: int = Field(default=0, ge=0)

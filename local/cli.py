@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from local.batch_cli import batch
 from local.clients import Emulators
 from local.stack import PUBSUB_PORT, STORAGE_PORT
 
@@ -272,6 +273,9 @@ def _table(headers: list[str], rows) -> None:
     )
     for row in rows:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+main.add_command(batch)
 
 
 if __name__ == "__main__":

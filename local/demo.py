@@ -10,7 +10,9 @@
    from the sink subscriptions of `language-done` and `translation-done`.
 4. Registers two versions of a scikit-learn model in the registry, splits traffic 90/10 between
    them, and calls the prediction service with the official Vertex AI client.
-5. Stops everything.
+5. Drops a JSONL file (two bad rows among them) into the batch-input bucket: a batch
+   prediction job scores it into Vertex's output layout and announces itself on `batch-done`.
+6. Stops everything.
 
 Default ports (vision 8081, language 8082, translation 8084, Pub/Sub 8085, storage 9023) are
 used when free, free ones otherwise.
@@ -88,7 +90,7 @@ def main() -> int:
                 print(f"  {name:<12} {url:<24} {serves}")
             _direct_call(stack.service_url("vision"))
             status = _pipeline(stack)
-            return status or _prediction(stack)
+            return status or _prediction(stack) or _batch(stack)
 
 
 def _direct_call(url: str) -> None:
@@ -245,6 +247,49 @@ def _prediction(stack) -> int:
     shares = ", ".join(f"version {v}: {n}" for v, n in sorted(answered.items()))
     print(f"   200 more requests through the 90/10 split: {shares}\n")
     return 0
+
+
+def _batch(stack) -> int:
+    """A JSONL file dropped in the batch-input bucket becomes a batch prediction job."""
+    from google.api_core import exceptions
+    from sklearn.datasets import load_breast_cancer
+
+    rows = load_breast_cancer().data[:2000]
+    lines = [json.dumps({"instance": [round(v, 4) for v in row]}) for row in rows]
+    lines[7] = "this line is not JSON"
+    lines[42] = json.dumps({"instance": [1.0, 2.0]})  # two features, not thirty
+    storage = stack.emulators.storage()
+    bucket = storage.bucket(f"{PROJECT}-batch-input")
+    print(f"4) batch prediction: {len(lines)} rows of JSONL dropped into gs://{bucket.name}")
+    started = time.monotonic()
+    bucket.blob("patients.jsonl").upload_from_string(
+        "\n".join(lines) + "\n", content_type="application/jsonl"
+    )
+    subscriber = stack.emulators.subscriber()
+    sink = f"projects/{PROJECT}/subscriptions/batch-done-sink"
+    while time.monotonic() - started < WAIT_S:
+        try:
+            response = subscriber.pull(subscription=sink, max_messages=1, timeout=5)
+        except exceptions.DeadlineExceeded:
+            continue
+        if not response.received_messages:
+            continue
+        subscriber.acknowledge(subscription=sink, ack_ids=[response.received_messages[0].ack_id])
+        message = response.received_messages[0].message
+        done = json.loads(message.data)
+        stats = done.get("completionStats", {})
+        print(
+            f"   {message.attributes.get('jobState')} in {time.monotonic() - started:.1f} s: "
+            f"{stats.get('successfulCount')} predicted, {stats.get('failedCount')} in errors"
+        )
+        for uri in done.get("predictionUris", []) + done.get("errorUris", []):
+            bucket_name, _, name = uri.removeprefix("gs://").partition("/")
+            text = storage.bucket(bucket_name).blob(name).download_as_text()
+            first = text.splitlines()[0] if text else ""
+            print(f"   {uri}\n      {first[:110]}{'...' if len(first) > 110 else ''}")
+        return 0
+    print(f"no batch-done message within {WAIT_S:.0f} s", file=sys.stderr)
+    return 1
 
 
 def _indent(text: str) -> str:

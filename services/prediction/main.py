@@ -30,5 +30,11 @@ def prediction(request: flask.Request) -> flask.Response:
     return serve(_app(), request)
 
 
+def app(environ, start_response):
+    """The same app as a plain WSGI callable, for `gunicorn services.prediction.main:app`:
+    one Flask dispatch per request instead of functions-framework's plus ours."""
+    return _app()(environ, start_response)
+
+
 if any(os.environ.get(name) for name in ("PREDICTION_PRELOAD", "PRELOAD", "AIP_STORAGE_URI")):
     _app()

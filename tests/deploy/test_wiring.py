@@ -65,9 +65,12 @@ def test_applies_the_whole_topology(emulators, project):
     assert len(state["topics"]) == len(topology.topics)
     assert len(state["subscriptions"]) == len(topology.subscriptions)
     assert state["buckets"] == sorted(b.replace("{project}", project) for b in topology.buckets)
-    assert state["notifications"] == [
-        (f"{project}-images", "images-finalized", ("OBJECT_FINALIZE",))
-    ]
+    assert state["notifications"] == sorted(
+        (bucket.replace("{project}", project), n.topic, tuple(n.event_types))
+        for bucket, spec in topology.buckets.items()
+        for n in spec.notifications
+    )
+    assert (f"{project}-images", "images-finalized", ("OBJECT_FINALIZE",)) in state["notifications"]
     sub = emulators.subscriber().get_subscription(
         subscription=f"projects/{project}/subscriptions/vision-images"
     )

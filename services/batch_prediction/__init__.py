@@ -1,0 +1,1 @@
+"""Batch prediction: Vertex AI's batchPredictionJobs over our model registry."""
