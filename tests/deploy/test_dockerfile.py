@@ -21,6 +21,19 @@ def test_runs_as_a_non_root_user_on_port():
     assert "functions-framework --source services/${SERVICE}/main.py --target ${TARGET}" in (
         DOCKERFILE
     )
+    assert "gunicorn --bind :${PORT}" in DOCKERFILE
+
+
+def test_gunicorn_serves_a_wsgi_app_where_the_topology_asks_for_it():
+    """SERVER=gunicorn needs `services.<name>.main:app`: every such service must expose it."""
+    import importlib
+
+    from deploy.topology import DEFAULT_PATH, load
+
+    for name, service in load(DEFAULT_PATH).services.items():
+        if service.env.get("SERVER") == "gunicorn":
+            module = importlib.import_module(f"services.{name}.main")
+            assert callable(getattr(module, "app", None)), name
 
 
 def test_cloud_images_install_no_offline_engine():
