@@ -69,7 +69,9 @@ def _upload(stack, name: str, text: str) -> str:
 
 
 def test_wiring_is_in_place(stack):
-    assert {c.action for c in stack.changes} == {"created"}
+    # Created, or already there (a service may create a bucket it needs while starting).
+    assert {c.action for c in stack.changes} <= {"created", "unchanged"}
+    assert all(c.action == "created" for c in stack.changes if c.kind == "subscription")
     assert all(stack.alive().values())
     assert {c.action for c in stack.wire()} == {"unchanged"}  # idempotent
 
