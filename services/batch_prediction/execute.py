@@ -16,11 +16,13 @@ before the terminal state is written, so a crash in between repeats the message 
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -82,7 +84,11 @@ def execute(svc: Services, record: Record, cancel: threading.Event) -> Record:
             from services.batch_prediction import beam_engine
 
             progress.check()
-            results = beam_engine.run(plan, pending, version, svc.settings)
+            results = _keeping_heartbeat(
+                lambda: beam_engine.run(plan, pending, version, svc.settings),
+                progress,
+                svc.settings.heartbeat_seconds,
+            )
             for number, (ok, failed) in sorted(results.items()):
                 progress.shard_done(number, ok, failed)
         elif svc.settings.workers > 1 and len(pending) > 1:
@@ -97,6 +103,8 @@ def execute(svc: Services, record: Record, cancel: threading.Event) -> Record:
                 workers=svc.settings.workers,
                 allow_local=svc.settings.allow_local_files,
                 on_shard=progress.shard_done,
+                on_tick=progress.tick,
+                tick_seconds=svc.settings.heartbeat_seconds,
             )
         else:
             for shard in pending:
@@ -205,6 +213,12 @@ class Progress:
         if self._cancel.is_set():
             raise engine.Cancelled
 
+    def tick(self) -> None:
+        """Between shards scored elsewhere: keep the heartbeat (the lease) and see a cancel."""
+        if time.monotonic() - self._last >= self._svc.settings.heartbeat_seconds:
+            self.flush()
+        self.check()
+
     def shard_done(self, number: int, ok: int, failed: int) -> None:
         self.shards[number] = (ok, failed)
         self._running = [0, 0, 0]
@@ -233,6 +247,18 @@ class Progress:
 
         self._svc.store.update(self._job_id, write)
         self._last = time.monotonic()
+
+
+def _keeping_heartbeat(work: Callable[[], Any], progress: Progress, seconds: float) -> Any:
+    """Run `work` (a Beam pipeline: no progress until it ends) on a thread while this one keeps
+    the job's heartbeat, so no other process takes the job for orphaned meanwhile."""
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="batch-engine") as pool:
+        future = pool.submit(work)
+        while True:
+            try:
+                return future.result(timeout=seconds)
+            except concurrent.futures.TimeoutError:
+                progress.tick()
 
 
 def _finish(svc: Services, job_id: str, plan: engine.Plan, progress: Progress) -> Record:

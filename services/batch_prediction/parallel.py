@@ -48,9 +48,14 @@ def run(
     workers: int,
     allow_local: bool,
     on_shard: Callable[[int, int, int], None],
+    on_tick: Callable[[], None],
+    tick_seconds: float,
 ) -> None:
     """Score `pending` on `workers` processes; `on_shard(number, ok, failed)` is called in
-    this thread as each shard ends, and may raise (`engine.Cancelled`) to stop the rest."""
+    this thread as each shard ends, and `on_tick()` at least every `tick_seconds` meanwhile
+    (spawning workers and scoring a shard take seconds: the job's heartbeat must go on, or
+    another process takes the job for orphaned). Either may raise (`engine.Cancelled`) to stop
+    the rest."""
     context = multiprocessing.get_context("spawn")
     pool = concurrent.futures.ProcessPoolExecutor(
         min(workers, len(pending)),
@@ -60,8 +65,14 @@ def run(
     )
     try:
         futures = {pool.submit(_score, shard, plan): shard for shard in pending}
-        for future in concurrent.futures.as_completed(futures):
-            ok, failed = future.result()
-            on_shard(futures[future].number, ok, failed)
+        waiting = set(futures)
+        while waiting:
+            finished, waiting = concurrent.futures.wait(
+                waiting, timeout=tick_seconds, return_when=concurrent.futures.FIRST_COMPLETED
+            )
+            for future in finished:
+                ok, failed = future.result()
+                on_shard(futures[future].number, ok, failed)
+            on_tick()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
