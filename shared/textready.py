@@ -14,6 +14,7 @@ import dataclasses
 from shared import events
 from shared.errors import ApiError
 from shared.storage import parse_gs_uri
+from shared.workflow import Outcome
 
 # Where results of messages that name no source object go, under the results bucket's prefix.
 UNNAMED_SOURCE_BUCKET = "pubsub-messages"
@@ -67,3 +68,18 @@ def _source(attributes: dict[str, str], message_id: str) -> events.StorageObject
         )
     key = attributes.get("dedupKey") or f"message-{message_id}"
     return events.StorageObject(bucket=UNNAMED_SOURCE_BUCKET, name=key, generation=0)
+
+
+def accept(event: events.Event, consumer: str) -> TextReady | Outcome:
+    """The text-ready message a step named `consumer` should process, or the Outcome to answer
+    instead: ignored when the event is not a text message or is the step's own, failed (for
+    good, acknowledged) when its text cannot be read."""
+    try:
+        message = from_event(event)
+    except NotText as exc:
+        return Outcome("failed", str(exc))
+    if message is None:
+        return Outcome.ignored("not a text-ready message")
+    if message.producer == consumer:
+        return Outcome.ignored("a message of this step")
+    return message

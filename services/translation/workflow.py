@@ -34,14 +34,9 @@ def event_route() -> flask.Response:
 
 def handle(event: events.Event, context) -> workflow.Outcome:
     settings = context.settings
-    try:
-        message = textready.from_event(event)
-    except textready.NotText as exc:
-        return workflow.Outcome("failed", str(exc))
-    if message is None:
-        return workflow.Outcome.ignored("not a text-ready message")
-    if message.producer == PRODUCER:
-        return workflow.Outcome.ignored("a message of this step")
+    message = textready.accept(event, PRODUCER)
+    if isinstance(message, workflow.Outcome):
+        return message
     if not message.text.strip():
         return workflow.Outcome("failed", "the text is empty")
     bucket = workflow.results_bucket(settings)
