@@ -181,20 +181,18 @@ class Snapshot(NamedTuple):
 
 # The registry's storage is plain `shared.storage.Storage` (generations, listing, preconditions
 # and fork safety live there); the name stays for the modules that use it.
-RegistryStorage = Storage
+Storage = Storage
 
 
 class Registry:
     """Models in `gs://{bucket}/{prefix}/`. Thread-safe; holds no state beyond its client."""
 
-    def __init__(
-        self, bucket: str, prefix: str = "models", storage: RegistryStorage | None = None
-    ) -> None:
+    def __init__(self, bucket: str, prefix: str = "models", storage: Storage | None = None) -> None:
         if not bucket:
             raise invalid_argument("The model registry needs a bucket (set REGISTRY_BUCKET).")
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.storage = storage or RegistryStorage()
+        self.storage = storage or Storage()
 
     # -- locations -------------------------------------------------------------------------
 

@@ -186,7 +186,3 @@ def storage_error(exc: Exception, location: GcsUri) -> ApiError:
         return from_google_exception(exc)
     # requests/urllib3 connection errors and the like: storage is unreachable, try again later.
     return ApiError(Code.UNAVAILABLE, f"Cloud Storage unavailable for {location}: {exc}")
-
-
-# The name other modules imported before it became public.
-_translate = storage_error

@@ -27,7 +27,8 @@ from typing import Any
 
 from shared.errors import ApiError, invalid_argument
 from shared.modelschema import FEATURE_TYPES, Feature, InputSchema, compute_baseline
-from shared.registry import ARTIFACTS, ModelVersion, Registry, RegistryStorage
+from shared.registry import ARTIFACTS, ModelVersion, Registry
+from shared.storage import Storage
 from shared.traffic import parse_split_args
 
 _EXTENSIONS = {
@@ -176,7 +177,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    storage = RegistryStorage(os.environ.get("GOOGLE_CLOUD_PROJECT"))
+    storage = Storage(os.environ.get("GOOGLE_CLOUD_PROJECT"))
     registry = Registry(args.bucket, args.prefix, storage)
     try:
         if args.command == "register":

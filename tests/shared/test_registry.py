@@ -9,14 +9,15 @@ import pytest
 
 from shared.errors import ApiError
 from shared.modelschema import Feature, InputSchema
-from shared.registry import ModelVersion, Registry, RegistryStorage
+from shared.registry import ModelVersion, Registry
+from shared.storage import Storage
 
 SCHEMA = InputSchema((Feature("x"), Feature("colour", "string")))
 
 
 @pytest.fixture
 def registry(storage_env) -> Registry:
-    storage = RegistryStorage("test-project")
+    storage = Storage("test-project")
     bucket = f"registry-{uuid.uuid4().hex[:8]}"
     storage.ensure_bucket(bucket)
     return Registry(bucket, storage=storage)

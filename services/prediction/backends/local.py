@@ -36,8 +36,8 @@ from services.prediction.settings import PredictionSettings
 from shared.errors import ApiError, Code, invalid_argument
 from shared.modelruntime import ServedModel, framework_for_artifact, load
 from shared.modelschema import check_instances, field_error, to_matrix
-from shared.registry import ModelVersion, Registry, RegistryStorage
-from shared.storage import GcsUri, parse_gs_uri
+from shared.registry import ModelVersion, Registry
+from shared.storage import GcsUri, Storage, parse_gs_uri
 from shared.traffic import TrafficSplit
 
 log = logging.getLogger(__name__)
@@ -48,14 +48,14 @@ class LocalBackend:
         self,
         settings: PredictionSettings,
         *,
-        storage: RegistryStorage | None = None,
+        storage: Storage | None = None,
         registry: Registry | None = None,
         metrics: Metrics | None = None,
         inflight: InFlight | None = None,
         request_log: RequestLog | None = None,
     ) -> None:
         self.settings = settings
-        storage = storage or RegistryStorage(settings.google_cloud_project)
+        storage = storage or Storage(settings.google_cloud_project)
         self.registry = registry or Registry(
             settings.registry_bucket, settings.registry_prefix, storage
         )
@@ -222,9 +222,7 @@ def _path_count(spec_override: dict[str, Any] | None, default: int) -> int:
     return count
 
 
-def _load_container(
-    settings: PredictionSettings, storage: RegistryStorage
-) -> Deployment | ApiError:
+def _load_container(settings: PredictionSettings, storage: Storage) -> Deployment | ApiError:
     """The one model of a Vertex AI custom container, from `AIP_STORAGE_URI`."""
     assert settings.aip_storage_uri
     try:

@@ -8,7 +8,8 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 
 from services.prediction.cli import register_model
-from shared.registry import Registry, RegistryStorage
+from shared.registry import Registry
+from shared.storage import Storage
 from tests.conftest import ServiceProcess
 from tests.services.prediction import models
 
@@ -69,7 +70,7 @@ def register(registry: Registry, name: str, trained: models.Trained, **kwargs):
 def registry(emulator_env, trained) -> Registry:
     """The shared registry: `cancer` (versions 1 and 2, split 90/10 by alias), one model per
     framework, and `broken` (version 2 is a corrupt artifact)."""
-    storage = RegistryStorage("test-project")
+    storage = Storage("test-project")
     storage.ensure_bucket(BUCKET)
     storage.ensure_bucket(LOG_BUCKET)
     registry = Registry(BUCKET, storage=storage)

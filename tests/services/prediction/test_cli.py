@@ -9,7 +9,8 @@ import joblib
 import pytest
 
 from services.prediction.cli import main
-from shared.registry import Registry, RegistryStorage
+from shared.registry import Registry
+from shared.storage import Storage
 from tests.services.prediction import models
 
 
@@ -69,7 +70,7 @@ def test_register_alias_split_and_list(capsys, bucket, files, iris):
     assert out.startswith(f"registered iris version 1 (sklearn) at gs://{bucket}/models/iris/1/")
     assert run(capsys, "register", "iris", str(artifact), "--version", "2")[0] == 0
 
-    registry = Registry(bucket, storage=RegistryStorage("test-project"))
+    registry = Registry(bucket, storage=Storage("test-project"))
     first = registry.get("iris", "1")
     assert first.schema.names == iris.names
     assert first.output == {
@@ -101,7 +102,7 @@ def test_register_alias_split_and_list(capsys, bucket, files, iris):
     status, out, _ = run(capsys, "register", "cancer", str(booster), "--allow-missing")
     assert status == 0
     assert "(xgboost)" in out
-    assert Registry(bucket, storage=RegistryStorage()).get("cancer", "1").artifact == "model.json"
+    assert Registry(bucket, storage=Storage()).get("cancer", "1").artifact == "model.json"
     assert run(capsys, "list")[1].split() == ["cancer", "iris"]
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from services.prediction.metrics import Metrics
 from services.prediction.requestlog import RequestLog
 from shared.modelruntime import load
-from shared.registry import RegistryStorage
+from shared.storage import Storage
 from tests.services.prediction.conftest import LOG_BUCKET, endpoint_name, register
 
 
@@ -67,7 +67,7 @@ def test_sampling_rate_and_the_drop_counter(registry, trained, monkeypatch):
     matrix = np.resize(trained["iris-rf"].X, (1000, 4))
     predictions = served.predict(matrix)
     metrics = Metrics()
-    log = RequestLog(RegistryStorage("test-project"), LOG_BUCKET, "sampled", 0.1, 3600, metrics)
+    log = RequestLog(Storage("test-project"), LOG_BUCKET, "sampled", 0.1, 3600, metrics)
     random.seed(7)
     monkeypatch.setattr(requestlog, "_MAX_WAITING", 150)
     log.record("e", served, matrix, predictions)
