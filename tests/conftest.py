@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -84,6 +85,29 @@ def pull_available(subscriber, subscription: str, max_messages: int = 100, wait:
             subscription=subscription, ack_ids=[r.ack_id for r in response.received_messages]
         )
     return [r.message for r in response.received_messages]
+
+
+class OutputTopic:
+    """A fresh topic on the Pub/Sub emulator with a subscription to read it back: where a
+    workflow under test publishes (`name` goes in its OUTPUT_TOPIC)."""
+
+    def __init__(self, emulators) -> None:
+        tag = uuid.uuid4().hex[:8]
+        self.name = f"out-{tag}"
+        self.path = f"projects/{emulators.project}/topics/{self.name}"
+        self._subscription = f"projects/{emulators.project}/subscriptions/read-{tag}"
+        self._subscriber = emulators.subscriber()
+        emulators.publisher().create_topic(name=self.path)
+        self._subscriber.create_subscription(name=self._subscription, topic=self.path)
+
+    @property
+    def messages(self) -> list[tuple[str, bytes, dict]]:
+        """(topic, data, attributes) of everything published so far. A workflow waits for each
+        publish to be acknowledged, so once it has answered its messages are here."""
+        found = []
+        while batch := pull_available(self._subscriber, self._subscription, wait=1.0):
+            found += [(self.path, m.data, dict(m.attributes)) for m in batch]
+        return found
 
 
 class ServiceProcess:
@@ -194,6 +218,14 @@ def emulators(pubsub_emulator, gcs_emulator):
     from local.clients import Emulators
 
     return Emulators(pubsub_emulator, gcs_emulator, "test-project")
+
+
+@pytest.fixture
+def output_topic(emulators, monkeypatch) -> OutputTopic:
+    """A topic to publish to, read back through the emulator; this test's
+    google-cloud-pubsub clients (`shared.pubsub.PubSubPublisher`) use the emulator."""
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", emulators.pubsub_host)
+    return OutputTopic(emulators)
 
 
 @pytest.fixture(scope="session")

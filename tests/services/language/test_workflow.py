@@ -1,5 +1,5 @@
 """The text-ready -> annotations step, in process: Flask's test client of `create_app` with the
-storage emulator and a recording publisher (the Pub/Sub emulator will replace it)."""
+storage and Pub/Sub emulators; what the step publishes is read back from a subscription."""
 
 from __future__ import annotations
 
@@ -11,18 +11,10 @@ import pytest
 from services.language.app import create_app
 from services.language.backends.local import LocalBackend
 from services.language.settings import LanguageSettings
+from shared.pubsub import PubSubPublisher
 from shared.storage import Storage
 
 BUCKET = "language-results"
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, bytes, dict[str, str]]] = []
-
-    def publish(self, topic, data, attributes=None, ordering_key="") -> str:
-        self.messages.append((topic, data, dict(attributes or {})))
-        return str(len(self.messages))
 
 
 def push(text: str, message_id: str = "m-1", **attributes: str) -> dict:
@@ -49,14 +41,16 @@ def backend(settings):
 
 
 @pytest.fixture
-def app(settings, backend, gcs):
+def app(settings, backend, gcs, output_topic):
     if not gcs.bucket(BUCKET).exists():
         gcs.create_bucket(BUCKET)
-    publisher = RecordingPublisher()
     app = create_app(
-        settings, backend=backend, storage=Storage("test-project"), publisher=publisher
+        settings.model_copy(update={"output_topic": output_topic.name}),
+        backend=backend,
+        storage=Storage("test-project"),
+        publisher=PubSubPublisher(),
     )
-    app.publisher = publisher
+    app.publisher = output_topic  # where the test reads what the step published
     return app
 
 
@@ -84,7 +78,7 @@ def test_annotations_written_and_published_idempotently(app, gcs):
     assert {e["name"] for e in stored["entities"]} >= {"Angela Merkel", "Paris"}
     assert stored["documentSentiment"]["score"] > 0
     (topic, data, attributes), (_, _, again_attributes) = app.publisher.messages
-    assert topic == "projects/test-project/topics/annotations"
+    assert topic == app.publisher.path
     assert json.loads(data)["language"] == "en"
     assert attributes["producer"] == "language"
     assert attributes["sourceUri"] == "gs://scans/letter.png"

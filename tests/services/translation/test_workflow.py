@@ -1,5 +1,5 @@
 """The text-ready -> translations step, in process: Flask's test client of `create_app` with
-the storage emulator and a recording publisher (the Pub/Sub emulator will replace it)."""
+the storage and Pub/Sub emulators; what the step publishes is read back from a subscription."""
 
 from __future__ import annotations
 
@@ -10,18 +10,10 @@ import pytest
 from services.translation.app import create_app
 from services.translation.backends.local import LocalBackend
 from services.translation.settings import TranslationSettings
+from shared.pubsub import PubSubPublisher
 from shared.storage import Storage
 
 BUCKET = "translation-results"
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, bytes, dict[str, str]]] = []
-
-    def publish(self, topic, data, attributes=None, ordering_key="") -> str:
-        self.messages.append((topic, data, dict(attributes or {})))
-        return str(len(self.messages))
 
 
 def push(text: str, **attributes: str) -> dict:
@@ -53,14 +45,16 @@ def backend(settings):
 
 
 @pytest.fixture
-def app(settings, backend, gcs):
+def app(settings, backend, gcs, output_topic):
     if not gcs.bucket(BUCKET).exists():
         gcs.create_bucket(BUCKET)
-    publisher = RecordingPublisher()
     app = create_app(
-        settings, backend=backend, storage=Storage("test-project"), publisher=publisher
+        settings.model_copy(update={"output_topic": output_topic.name}),
+        backend=backend,
+        storage=Storage("test-project"),
+        publisher=PubSubPublisher(),
     )
-    app.publisher = publisher
+    app.publisher = output_topic  # where the test reads what the step published
     return app
 
 
@@ -89,7 +83,7 @@ def test_each_target_written_and_published_idempotently(app, gcs):
     messages = app.publisher.messages
     assert len(messages) == 4  # es and ca, twice
     topic, data, attributes = messages[0]
-    assert topic == "projects/test-project/topics/translations"
+    assert topic == app.publisher.path
     assert data.decode() == spanish
     assert attributes["languageCode"] == "es"
     assert attributes["producer"] == "translation"

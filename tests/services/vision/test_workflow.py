@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import uuid
 
 import pytest
 from google.cloud import vision
@@ -17,31 +16,8 @@ from services.vision.app import create_app
 from services.vision.settings import VisionSettings
 from shared.pubsub import PubSubPublisher
 from shared.storage import Storage
-from tests.conftest import pull_available
 
 IMAGES, RESULTS = "wf-images", "wf-results"
-
-
-class OutputTopic:
-    """A fresh output topic on the Pub/Sub emulator, with a subscription to read it back."""
-
-    def __init__(self, emulators) -> None:
-        tag = uuid.uuid4().hex[:8]
-        self.name = f"text-ready-{tag}"
-        self.path = f"projects/test-project/topics/{self.name}"
-        self._subscription = f"projects/test-project/subscriptions/read-{tag}"
-        self._subscriber = emulators.subscriber()
-        emulators.publisher().create_topic(name=self.path)
-        self._subscriber.create_subscription(name=self._subscription, topic=self.path)
-
-    @property
-    def messages(self) -> list[tuple[str, bytes, dict]]:
-        """Everything published so far. The step waits for each publish to be acknowledged,
-        so by the time it has answered, its messages are on the subscription."""
-        found = []
-        while batch := pull_available(self._subscriber, self._subscription, wait=1.0):
-            found += [(self.path, m.data, dict(m.attributes)) for m in batch]
-        return found
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +42,8 @@ def _settings(**overrides) -> VisionSettings:
 
 
 @pytest.fixture
-def publisher(emulators, monkeypatch):
-    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", emulators.pubsub_host)
-    return OutputTopic(emulators)
+def publisher(output_topic):
+    return output_topic
 
 
 @pytest.fixture
