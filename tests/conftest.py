@@ -8,11 +8,14 @@ own port and temporary directory, so tests run in parallel (`pytest -n 2`).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -158,37 +161,82 @@ class ServiceProcess:
         self._log.close()
 
 
+class EmulatorProcess:
+    """``python -m local.pubsub`` in a subprocess on a free port."""
+
+    def __init__(
+        self,
+        *args: str,
+        data_dir: str | None = None,
+        port: int = 0,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        cmd = [sys.executable, "-m", "local.pubsub", "--port", str(port), *args]
+        if data_dir:
+            cmd += ["--data-dir", data_dir]
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.log: list[str] = []
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.port = self._wait_ready()
+        self.target = f"127.0.0.1:{self.port}"
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.log.append(line)
+            self.lines.put(line)
+
+    def _wait_ready(self, timeout: float = 15.0) -> int:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            try:
+                message = json.loads(line).get("message", "")
+            except ValueError:
+                continue
+            if message.startswith("Server started, listening on "):
+                return int(message.rsplit(" ", 1)[1])
+        self.proc.kill()
+        raise RuntimeError("emulator did not start:\n" + "".join(self.log))
+
+    def kill(self) -> None:
+        """kill -9: no chance to flush anything."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+
 @pytest.fixture(scope="session")
-def pubsub_emulator(tmp_path_factory) -> Iterator[str]:
+def pubsub_emulator() -> Iterator[str]:
     """The project's Pub/Sub emulator (`python -m local.pubsub`) on a free port; yields
     PUBSUB_EMULATOR_HOST. Pushes without a retry policy come back after 0.05-0.2 s, not the
     real 10-600 s, so failing pushes retry fast."""
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("pubsub") / "emulator.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "local.pubsub",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--push-retry-min",
-            "0.05",
-            "--push-retry-max",
-            "0.2",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, process)
-        yield f"127.0.0.1:{port}"
-    finally:
-        stop(process)
-        log.close()
+    emulator = EmulatorProcess("--push-retry-min", "0.05", "--push-retry-max", "0.2")
+    yield emulator.target
+    emulator.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Fixtures for the local Pub/Sub emulator.
 
-The reusable part, written to be moved into tests/conftest.py as is (it needs nothing else
-from this folder): ``EmulatorProcess``, ``make_clients`` and the ``pubsub_emulator`` fixture.
+``EmulatorProcess`` (the emulator as a subprocess) lives in tests/conftest.py; here a
+``pubsub_emulator`` per test module (these tests list and count resources of one project).
 
 * ``pubsub_emulator`` (module scope): starts ``python -m local.pubsub --port 0`` as a
   subprocess, waits for its "Server started, listening on PORT" log line and yields
@@ -21,104 +21,25 @@ restart on one ``--data-dir``) and ``clients_for``.
 
 from __future__ import annotations
 
-import json
-import os
-import queue
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from pathlib import Path
 
-import grpc
 import pytest
 from google.cloud import pubsub_v1
-from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
-from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
+
+from local.clients import Emulators
+from tests.conftest import EmulatorProcess
 
 ROOT = Path(__file__).resolve().parents[3]
 PROJECT = "test-project"
 
 
-class EmulatorProcess:
-    """``python -m local.pubsub`` in a subprocess on a free port."""
-
-    def __init__(
-        self,
-        *args: str,
-        data_dir: str | None = None,
-        port: int = 0,
-        env: dict[str, str] | None = None,
-    ) -> None:
-        cmd = [sys.executable, "-m", "local.pubsub", "--port", str(port), *args]
-        if data_dir:
-            cmd += ["--data-dir", data_dir]
-        self.started = time.monotonic()
-        self.proc = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, **(env or {})},
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.log: list[str] = []
-        threading.Thread(target=self._drain, daemon=True).start()
-        self.port = self._wait_ready()
-        self.target = f"127.0.0.1:{self.port}"
-
-    def _drain(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.log.append(line)
-            self.lines.put(line)
-
-    def _wait_ready(self, timeout: float = 15.0) -> int:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            try:
-                line = self.lines.get(timeout=0.1)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            try:
-                message = json.loads(line).get("message", "")
-            except ValueError:
-                continue
-            if message.startswith("Server started, listening on "):
-                return int(message.rsplit(" ", 1)[1])
-        self.proc.kill()
-        raise RuntimeError("emulator did not start:\n" + "".join(self.log))
-
-    def kill(self) -> None:
-        """kill -9: no chance to flush anything."""
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
-
-
 def make_clients(target: str) -> tuple[pubsub_v1.PublisherClient, pubsub_v1.SubscriberClient]:
     """Official clients on insecure channels to ``target``, whatever PUBSUB_EMULATOR_HOST says."""
-    publisher = pubsub_v1.PublisherClient(
-        transport=PublisherGrpcTransport(channel=grpc.insecure_channel(target))
-    )
-    subscriber = pubsub_v1.SubscriberClient(
-        transport=SubscriberGrpcTransport(channel=grpc.insecure_channel(target))
-    )
-    return publisher, subscriber
+    emulators = Emulators(target, "", PROJECT)
+    return emulators.publisher(), emulators.subscriber()
 
 
 @pytest.fixture(scope="module")
