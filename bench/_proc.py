@@ -1,8 +1,20 @@
-"""Memory of a process tree (a service, its gunicorn worker, its Apertium pipelines)."""
+"""Benches' process helpers: a service started as Cloud Run runs it (the tests'
+`ServiceProcess`), and the memory of a process tree (a service, its gunicorn worker, its
+Apertium pipelines)."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+
+from tests.conftest import ServiceProcess
+
+
+def start(service: str, target: str | None = None, **env: str) -> ServiceProcess:
+    """`service` under functions-framework on a free port, ready; `.startup_seconds` is the
+    time from process start to the first answer of its health route."""
+    log = Path(tempfile.mkdtemp(prefix="bench-")) / f"{service}.log"
+    return ServiceProcess(service, target or service, env=env, log_path=log)
 
 
 def tree(pid: int) -> list[int]:

@@ -15,14 +15,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.resources
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image  # noqa: E402
 
+from bench import _proc  # noqa: E402
 from local.samples import png_bytes  # noqa: E402
+from tests.services.vision.conftest import official_client  # noqa: E402
 
 PHOTOS = ["coffee.png", "chelsea.png", "astronaut.png", "rocket.jpg"]
 
@@ -38,74 +35,6 @@ PHOTOS = ["coffee.png", "chelsea.png", "astronaut.png", "rocket.jpg"]
 def photo(name: str) -> Image.Image:
     with importlib.resources.as_file(importlib.resources.files("skimage") / "data" / name) as p:
         return Image.open(p).convert("RGB")
-
-
-def rss_tree(pid: int) -> int:
-    """Resident bytes of a process and its descendants (gunicorn serves from a worker)."""
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) * 1024
-        todo.extend(int(child) for child in children)
-    return total
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_service() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "functions-framework"),
-            "--source",
-            "services/vision/main.py",
-            "--target",
-            "vision",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "ML_BACKEND": "local", "LOG_FORMAT": "json"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.perf_counter() + 60
-    while time.perf_counter() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1):
-                return process, url
-        except OSError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("the service did not start")
-
-
-def client_for(url: str):
-    from google.api_core.client_options import ClientOptions
-    from google.auth.credentials import AnonymousCredentials
-    from google.cloud import vision
-
-    return vision.ImageAnnotatorClient(
-        transport="rest",
-        credentials=AnonymousCredentials(),
-        client_options=ClientOptions(api_endpoint=url),
-    )
 
 
 def median_ms(function, rounds: int) -> float:
@@ -141,12 +70,12 @@ def in_process(rounds: int) -> None:
 def via_service(rounds: int) -> None:
     from google.cloud import vision
 
-    process, url = start_service()
+    service = _proc.start("vision", ML_BACKEND="local")
     try:
-        client = client_for(url)
+        client = official_client(service.url)
         content = png_bytes(photo("coffee.png"))
         client.image_properties({"content": content})
-        before = rss_tree(process.pid)
+        before = _proc.rss_mb(service.process.pid)
         request = {
             "image": {"content": content},
             "features": [{"type_": vision.Feature.Type.LABEL_DETECTION}],
@@ -155,17 +84,14 @@ def via_service(rounds: int) -> None:
         response = client.annotate_image(request)
         first = time.perf_counter() - started
         assert not response.error.message, response.error.message
-        after = rss_tree(process.pid)
+        after = _proc.rss_mb(service.process.pid)
         warm = median_ms(lambda: client.annotate_image(request), rounds)
-        after_warm = rss_tree(process.pid)
+        after_warm = _proc.rss_mb(service.process.pid)
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
-    mib = 2**20
+        service.stop()
     print(
-        f"service: RSS {before / mib:.0f} MiB before, {after / mib:.0f} MiB after the first "
-        f"LABEL_DETECTION (+{(after - before) / mib:.0f} MiB), {after_warm / mib:.0f} MiB after "
-        f"{rounds} more"
+        f"service: RSS {before:.0f} MiB before, {after:.0f} MiB after the first "
+        f"LABEL_DETECTION (+{after - before:.0f} MiB), {after_warm:.0f} MiB after {rounds} more"
     )
     print(f"service: first LABEL_DETECTION {first:.2f} s, warm {warm:.1f} ms (coffee.png, client)")
 

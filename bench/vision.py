@@ -14,20 +14,17 @@ Cold start: process start to the first answer on the health route, with the clou
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import _proc  # noqa: E402
 from local.samples import TextImage, png_bytes, render, sentences  # noqa: E402
+from tests.services.vision.conftest import official_client  # noqa: E402
 
 CASES = [
     TextImage(sentences(3, 1), font="sans", size=28),
@@ -54,60 +51,6 @@ def cer(reference: str, hypothesis: str) -> float:
             )
         previous = current
     return previous[-1] / max(len(a), 1)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_service(backend: str) -> tuple[subprocess.Popen, str, float]:
-    port = free_port()
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "functions-framework"),
-            "--source",
-            "services/vision/main.py",
-            "--target",
-            "vision",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "ML_BACKEND": backend, "LOG_FORMAT": "json"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1):
-                return process, url, time.perf_counter() - started
-        except OSError:
-            if process.poll() is not None:
-                raise SystemExit("service died") from None
-            time.sleep(0.005)
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=10)
-
-
-def client_for(url: str):
-    from google.api_core.client_options import ClientOptions
-    from google.auth.credentials import AnonymousCredentials
-    from google.cloud import vision
-
-    return vision.ImageAnnotatorClient(
-        transport="rest",
-        credentials=AnonymousCredentials(),
-        client_options=ClientOptions(api_endpoint=url),
-    )
 
 
 def timed(function, rounds: int) -> tuple[float, object]:
@@ -140,8 +83,8 @@ def main() -> None:
         direct_api.SetImage(image)
         return direct_api.GetUTF8Text()
 
-    service, url, _ = start_service("local")
-    client = client_for(url)
+    service = _proc.start("vision", ML_BACKEND="local")
+    client = official_client(service.url)
     rows = []
     try:
         for image, reference in zip(images, references, strict=True):
@@ -165,7 +108,7 @@ def main() -> None:
                 )
             )
     finally:
-        stop(service)
+        service.stop()
 
     print("\nOCR per image (median of", args.rounds, "warm runs, ms) and CER")
     print(
@@ -194,13 +137,13 @@ def main() -> None:
     for backend in ("cloud", "local"):
         health, first_ocr = [], []
         for _ in range(5):
-            process, url, seconds = start_service(backend)
-            health.append(seconds)
+            service = _proc.start("vision", ML_BACKEND=backend)
+            health.append(service.startup_seconds)
             if backend == "local":
                 started = time.perf_counter()
-                client_for(url).text_detection({"content": png_bytes(images[0])})
-                first_ocr.append(seconds + time.perf_counter() - started)
-            stop(process)
+                official_client(service.url).text_detection({"content": png_bytes(images[0])})
+                first_ocr.append(service.startup_seconds + time.perf_counter() - started)
+            service.stop()
         line = f"  {backend:5} backend: health {statistics.median(health):.2f} s"
         if first_ocr:
             line += f", first OCR answer {statistics.median(first_ocr):.2f} s"
