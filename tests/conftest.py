@@ -73,8 +73,8 @@ def stop(process: subprocess.Popen) -> None:
 
 def pull_available(subscriber, subscription: str, max_messages: int = 100, wait: float = 2.0):
     """Pull and acknowledge what a subscription holds, waiting up to about `wait` seconds for
-    the first message; [] when nothing comes. The emulator answers a pull just before its gRPC
-    deadline, so a loaded machine can miss that deadline: that is "nothing yet", not an error."""
+    the first message; [] when nothing comes (an empty answer, or a pull that hit its
+    deadline: "nothing yet", not an error)."""
     from google.api_core import exceptions
 
     try:
