@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import _proc  # noqa: E402
-from local.samples import TextImage, png_bytes, render, sentences  # noqa: E402
+from local.samples import TextImage, cer, png_bytes, render, sentences  # noqa: E402
 from tests.services.vision.conftest import official_client  # noqa: E402
 
 CASES = [
@@ -38,19 +38,6 @@ CASES = [
     TextImage(sentences(3, 10), font="serif", size=26, ink=150, paper=185),
     TextImage(sentences(3, 11), font="sans", size=24, blur=1.2),
 ]
-
-
-def cer(reference: str, hypothesis: str) -> float:
-    a, b = " ".join(reference.split()), " ".join(hypothesis.split())
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            )
-        previous = current
-    return previous[-1] / max(len(a), 1)
 
 
 def timed(function, rounds: int) -> tuple[float, object]:

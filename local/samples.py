@@ -1,4 +1,5 @@
-"""Sample inputs made on the spot: text rendered into images, for the demo, tests and benches.
+"""Sample inputs made on the spot (text rendered into images) and how OCR of them is scored
+(character error rate), for the demo, tests and benches.
 
 Nothing is downloaded. Fonts come from Debian's font packages when installed (`make install`
 installs fonts-dejavu-core, fonts-liberation and fonts-freefont-ttf) and otherwise from the font
@@ -103,3 +104,21 @@ def png_bytes(image: Image.Image) -> bytes:
 def sentences(count: int, seed: int = 0) -> tuple[str, ...]:
     rng = random.Random(seed)  # noqa: S311 - sample text, not secrets
     return tuple(rng.sample(SENTENCES, count))
+
+
+def levenshtein(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        previous = current
+    return previous[-1]
+
+
+def cer(reference: str, hypothesis: str) -> float:
+    """Character error rate on whitespace-normalised text."""
+    reference, hypothesis = " ".join(reference.split()), " ".join(hypothesis.split())
+    return levenshtein(reference, hypothesis) / max(len(reference), 1)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from google.cloud import vision
 
-from local.samples import TextImage, png_bytes, render, sentences
+from local.samples import TextImage, cer, png_bytes, render, sentences
 
 Feature = vision.Feature.Type
 
@@ -29,24 +29,6 @@ CASES = {
     "blurred": TextImage(sentences(3, 11), font="sans", size=24, blur=1.2),
     "light-on-dark": TextImage(sentences(2, 12), font="sans", size=26, ink=240, paper=30),
 }
-
-
-def levenshtein(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            )
-        previous = current
-    return previous[-1]
-
-
-def cer(reference: str, hypothesis: str) -> float:
-    """Character error rate on whitespace-normalised text."""
-    reference, hypothesis = " ".join(reference.split()), " ".join(hypothesis.split())
-    return levenshtein(reference, hypothesis) / max(len(reference), 1)
 
 
 def test_cer_helper_counts_edits():
