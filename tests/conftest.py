@@ -7,6 +7,7 @@ own port and temporary directory, so tests run in parallel (`pytest -n 2`).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -88,6 +89,28 @@ def pull_available(subscriber, subscription: str, max_messages: int = 100, wait:
             subscription=subscription, ack_ids=[r.ack_id for r in response.received_messages]
         )
     return [r.message for r in response.received_messages]
+
+
+def push_envelope(
+    data: bytes,
+    attributes: Mapping[str, str] | None = None,
+    message_id: str = "1",
+    subscription: str = "projects/test-project/subscriptions/test",
+) -> dict:
+    """A Pub/Sub push body exactly as the real service wraps it: camelCase and snake_case ids
+    and times, base64 data."""
+    when = "2026-11-25T10:00:00Z"
+    return {
+        "message": {
+            "data": base64.b64encode(data).decode(),
+            "attributes": dict(attributes or {}),
+            "messageId": message_id,
+            "message_id": message_id,
+            "publishTime": when,
+            "publish_time": when,
+        },
+        "subscription": subscription,
+    }
 
 
 class OutputTopic:

@@ -3,7 +3,6 @@ models trained here; helpers to write inputs, read outputs and deliver Pub/Sub p
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 import types
@@ -18,7 +17,7 @@ from google.auth.credentials import AnonymousCredentials
 
 from shared.registry import Registry
 from shared.storage import Storage
-from tests.conftest import ServiceProcess
+from tests.conftest import ServiceProcess, push_envelope
 from tests.services.batch_prediction import models
 
 MODELS, JOBS, DATA, OUT = "bp-models", "bp-jobs", "bp-data", "bp-out"
@@ -129,15 +128,9 @@ def push(
 ) -> requests.Response:
     """A Pub/Sub push delivery (the wrapped envelope) to the service's /events."""
     raw = data if isinstance(data, bytes) else json.dumps(data).encode()
-    envelope = {
-        "message": {
-            "data": base64.b64encode(raw).decode(),
-            "attributes": attributes or {},
-            "messageId": message_id,
-            "publishTime": "2026-01-01T00:00:00Z",
-        },
-        "subscription": "projects/test-project/subscriptions/batch-requests-push",
-    }
+    envelope = push_envelope(
+        raw, attributes, message_id, "projects/test-project/subscriptions/batch-requests-push"
+    )
     return requests.post(f"{url}/events", json=envelope, timeout=120)
 
 

@@ -3,7 +3,6 @@ storage and Pub/Sub emulators; what the step publishes is read back from a subsc
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
@@ -13,19 +12,18 @@ from services.language.backends.local import LocalBackend
 from services.language.settings import LanguageSettings
 from shared.pubsub import PubSubPublisher
 from shared.storage import Storage
+from tests.conftest import push_envelope
 
 BUCKET = "language-results"
 
 
 def push(text: str, message_id: str = "m-1", **attributes: str) -> dict:
-    return {
-        "message": {
-            "data": base64.b64encode(text.encode()).decode(),
-            "attributes": attributes,
-            "messageId": message_id,
-        },
-        "subscription": "projects/test-project/subscriptions/text-ready-language",
-    }
+    return push_envelope(
+        text.encode(),
+        attributes,
+        message_id,
+        "projects/test-project/subscriptions/text-ready-language",
+    )
 
 
 @pytest.fixture(scope="module")

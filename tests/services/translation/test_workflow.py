@@ -3,8 +3,6 @@ the storage and Pub/Sub emulators; what the step publishes is read back from a s
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from services.translation.app import create_app
@@ -12,19 +10,18 @@ from services.translation.backends.local import LocalBackend
 from services.translation.settings import TranslationSettings
 from shared.pubsub import PubSubPublisher
 from shared.storage import Storage
+from tests.conftest import push_envelope
 
 BUCKET = "translation-results"
 
 
 def push(text: str, **attributes: str) -> dict:
-    return {
-        "message": {
-            "data": base64.b64encode(text.encode()).decode(),
-            "attributes": attributes,
-            "messageId": "m-7",
-        },
-        "subscription": "projects/test-project/subscriptions/text-ready-translation",
-    }
+    return push_envelope(
+        text.encode(),
+        attributes,
+        "m-7",
+        "projects/test-project/subscriptions/text-ready-translation",
+    )
 
 
 @pytest.fixture(scope="module")

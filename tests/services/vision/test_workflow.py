@@ -4,7 +4,6 @@ subscription on its output topic."""
 
 from __future__ import annotations
 
-import base64
 import json
 import socket
 
@@ -16,6 +15,7 @@ from services.vision.app import create_app
 from services.vision.settings import VisionSettings
 from shared.pubsub import PubSubPublisher
 from shared.storage import Storage
+from tests.conftest import push_envelope
 
 IMAGES, RESULTS = "wf-images", "wf-results"
 
@@ -72,22 +72,20 @@ def _resource(blob) -> dict:
 
 def _push(blob, event_type="OBJECT_FINALIZE", message_id="1001") -> tuple[dict, bytes]:
     """A Cloud Storage notification as Pub/Sub pushes it (wrapped)."""
-    message = {
-        "data": base64.b64encode(json.dumps(_resource(blob)).encode()).decode(),
-        "attributes": {
-            "eventType": event_type,
-            "payloadFormat": "JSON_API_V1",
-            "bucketId": blob.bucket.name,
-            "objectId": blob.name,
-            "objectGeneration": str(blob.generation),
-            "notificationConfig": "projects/_/buckets/x/notificationConfigs/1",
-        },
-        "messageId": message_id,
-        "message_id": message_id,
-        "publishTime": "2026-11-25T10:00:00Z",
-        "publish_time": "2026-11-25T10:00:00Z",
+    attributes = {
+        "eventType": event_type,
+        "payloadFormat": "JSON_API_V1",
+        "bucketId": blob.bucket.name,
+        "objectId": blob.name,
+        "objectGeneration": str(blob.generation),
+        "notificationConfig": "projects/_/buckets/x/notificationConfigs/1",
     }
-    body = {"message": message, "subscription": "projects/test-project/subscriptions/vision"}
+    body = push_envelope(
+        json.dumps(_resource(blob)).encode(),
+        attributes,
+        message_id,
+        "projects/test-project/subscriptions/vision",
+    )
     return {"Content-Type": "application/json"}, json.dumps(body).encode()
 
 
