@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import proto
 from google.protobuf import json_format
 
+from shared import jsonbody
 from shared.errors import invalid_argument
 
 M = TypeVar("M", bound=proto.Message)
@@ -22,17 +23,14 @@ def parse(message_type: type[M], payload: bytes | str | dict[str, Any]) -> M:
     """Parse a request body into `message_type`; any defect is INVALID_ARGUMENT, as Google
     answers ("Invalid JSON payload received. ..."). Unknown fields are rejected, as Google does."""
     if isinstance(payload, bytes | str):
-        try:
-            payload = json.loads(payload or b"{}")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise invalid_argument(f"Invalid JSON payload received. {exc}.") from None
-    if not isinstance(payload, dict):
-        raise invalid_argument("Invalid JSON payload received. Expected a JSON object.")
+        payload = jsonbody.object_body(payload)
+    elif not isinstance(payload, dict):
+        raise invalid_argument(f"{jsonbody.INVALID} Expected a JSON object.")
     pb = message_type.pb()()
     try:
         json_format.ParseDict(payload, pb, ignore_unknown_fields=False)
     except (json_format.ParseError, ValueError, TypeError) as exc:
-        raise invalid_argument(f"Invalid JSON payload received. {exc}") from None
+        raise invalid_argument(f"{jsonbody.INVALID} {exc}") from None
     return message_type.wrap(pb)
 
 

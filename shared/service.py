@@ -1,28 +1,40 @@
-"""What every service's `create_app()` does, once: the context its routes and workflow share,
-and the Flask app around its REST blueprint and event route.
+"""What every service's `app.py` and `main.py` do, once.
+
+`build_app` makes the Flask app around a service's REST blueprint, its event step and its
+backend, and the context they share:
 
     def create_app(settings=None, *, backend=None, storage=None, publisher=None):
-        settings = settings or VisionSettings.from_env("vision")
-        return build_app("vision", settings, backend_factory=create_backend,
-                         blueprint=routes.blueprint(), event_route=workflow.event_route,
+        return build_app("vision", settings or VisionSettings.from_env("vision"),
+                         backend_factory=create_backend, blueprint=routes.blueprint(),
+                         handle_event=workflow.handle,
                          backend=backend, storage=storage, publisher=publisher)
 
-Defaults come from the settings; arguments override them (tests pass their own).
+Defaults come from the settings; arguments override them (tests pass their own). The event
+step is a plain function `handle(event, context) -> Outcome`; the route that decodes the event
+and answers Pub/Sub is built here (`shared.workflow`).
+
+`function_targets` turns `create_app` into the functions-framework targets, so `main.py` is:
+
+    vision, vision_events, app = function_targets("vision", create_app)
+
+The app is built on the first request (not at import), so functions-framework listens at once.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import flask
+import functions_framework
 
-from shared.app import create_service_app
+from shared import events, workflow
+from shared.app import create_service_app, serve
 from shared.config import Settings
 from shared.pubsub import Publisher, PubSubPublisher
 from shared.storage import Storage
-from shared.workflow import EVENTS_ROUTE
 
 S = TypeVar("S", bound=Settings)
 B = TypeVar("B")
@@ -38,31 +50,78 @@ class ServiceContext(Generic[S, B]):
     publisher: Publisher
 
 
+EventHandler = Callable[[events.Event, Any], workflow.Outcome]
+
+
 def build_app(
     name: str,
     settings: S,
     *,
     backend_factory: Callable[[S, Storage], Any],
     blueprint: flask.Blueprint,
-    event_route: Callable[[], flask.Response],
+    handle_event: EventHandler | None = None,
     backend: Any | None = None,
     storage: Storage | None = None,
     publisher: Publisher | None = None,
+    context_type: type[ServiceContext] = ServiceContext,
+    **context_fields: Any,
 ) -> flask.Flask:
+    """The service's app. A service without events (online prediction) passes no
+    `handle_event`; one whose routes share more than the four parts passes a `context_type`
+    subclass and its extra fields."""
     storage = storage or Storage(settings.google_cloud_project)
-    context = ServiceContext(
+    context = context_type(
         settings=settings,
         storage=storage,
-        backend=backend or backend_factory(settings, storage),
+        backend=backend if backend is not None else backend_factory(settings, storage),
         publisher=publisher or PubSubPublisher(),
+        **context_fields,
     )
     app = create_service_app(name, settings)
     app.extensions[name] = context
     app.register_blueprint(blueprint)
-    app.add_url_rule(EVENTS_ROUTE, "events", event_route, methods=["POST"])
+    if handle_event is not None:
+
+        def event_route() -> flask.Response:
+            return workflow.respond(handle_event(workflow.event_from_request(), context))
+
+        app.add_url_rule(workflow.EVENTS_ROUTE, "events", event_route, methods=["POST"])
     return app
 
 
 def context_of(name: str) -> ServiceContext:
     """The current app's context for service `name` (inside a request)."""
     return flask.current_app.extensions[name]
+
+
+class Targets(NamedTuple):
+    http: Callable[[flask.Request], flask.Response]
+    events: Callable[[flask.Request], flask.Response]
+    app: Callable[[dict, Callable], Any]
+
+
+def function_targets(name: str, create_app: Callable[[], flask.Flask]) -> Targets:
+    """The functions-framework targets of service `name`:
+
+    - `http` (target `<name>`): Google's REST paths, `/events` (Pub/Sub push, Eventarc) and
+      the health route;
+    - `events` (target `<name>_events`): one event on any path, for a Cloud Functions deploy;
+    - `app`: the same app as a plain WSGI callable (`gunicorn services.<name>.main:app`), one
+      Flask dispatch per request instead of functions-framework's plus ours.
+    """
+    built = functools.cache(create_app)
+
+    def http(request: flask.Request) -> flask.Response:
+        return serve(built(), request)
+
+    def on_event(request: flask.Request) -> flask.Response:
+        return serve(built(), request, path=workflow.EVENTS_ROUTE)
+
+    def wsgi(environ: dict, start_response: Callable) -> Any:
+        return built()(environ, start_response)
+
+    # functions-framework registers a target's signature type under its function's name.
+    http.__name__ = http.__qualname__ = name
+    on_event.__name__ = on_event.__qualname__ = f"{name}_events"
+    wsgi.build = built  # type: ignore[attr-defined]
+    return Targets(functions_framework.http(http), functions_framework.http(on_event), wsgi)

@@ -1,20 +1,27 @@
-"""The `text-ready` message, as the steps that consume it (language, translation) read it.
+"""The `text-ready` message: both halves of the contract, the producer's and the consumer's.
 
 A producer (vision, speech, documentai) publishes the text as UTF-8 message data with the
-attributes of `shared.workflow`'s contract: `producer`, `sourceUri`, `sourceGeneration`,
-`resultUri`, `contentType`, `languageCode`, `dedupKey`. A consumer names its results after the
-source (`sourceUri` + `sourceGeneration`), so a redelivery rewrites the same objects; a message
-without `sourceUri` is named after its `dedupKey`, or else its message id.
+attributes of `shared.workflow`'s contract (`StepResult`): `producer`, `sourceUri`,
+`sourceGeneration`, `resultUri`, `contentType`, `languageCode`, `dedupKey` (`publish`). A
+consumer (language, translation) reads it with `accept`, and names its results after the source
+(`sourceUri` + `sourceGeneration`), so a redelivery rewrites the same objects; a message without
+`sourceUri` is named after its `dedupKey`, or else its message id.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from shared import events
 from shared.errors import ApiError
-from shared.storage import parse_gs_uri
-from shared.workflow import Outcome
+from shared.storage import GcsUri, parse_gs_uri
+from shared.workflow import Outcome, StepResult, published
+
+if TYPE_CHECKING:
+    from shared.service import ServiceContext
+
+CONTENT_TYPE = "text/plain; charset=utf-8"
 
 # Where results of messages that name no source object go, under the results bucket's prefix.
 UNNAMED_SOURCE_BUCKET = "pubsub-messages"
@@ -33,6 +40,22 @@ class NotText(ValueError):
     """The message cannot be read as text; redelivering it will not change that."""
 
 
+def publish(
+    context: ServiceContext,
+    producer: str,
+    source: events.StorageObject,
+    result_uri: str | GcsUri,
+    text: str,
+    language_code: str = "",
+) -> Outcome:
+    """Publish `text`, read by `producer` from `source` (its full result at `result_uri`), as
+    a text-ready message; the step's `processed` outcome."""
+    result = StepResult.of_object(
+        producer, source, result_uri, CONTENT_TYPE, language_code=language_code
+    )
+    return published(context, result, text.encode("utf-8"))
+
+
 def from_event(event: events.Event) -> TextReady | None:
     """The text-ready message in `event`; None when the event is not a Pub/Sub message
     carrying text (a storage notification, say). Raises NotText for undecodable text."""
@@ -44,18 +67,18 @@ def from_event(event: events.Event) -> TextReady | None:
         text = message.data.decode("utf-8")
     except UnicodeDecodeError:
         raise NotText("message data is not UTF-8 text") from None
+    result = StepResult.from_attributes(attributes)
     return TextReady(
         text=text,
-        source=_source(attributes, message.message_id),
-        language_code=attributes.get("languageCode", ""),
-        producer=attributes.get("producer", ""),
+        source=_source(result, message.message_id),
+        language_code=result.language_code,
+        producer=result.producer,
         attributes=attributes,
     )
 
 
-def _source(attributes: dict[str, str], message_id: str) -> events.StorageObject:
-    uri = attributes.get("sourceUri", "")
-    generation = attributes.get("sourceGeneration", "")
+def _source(result: StepResult, message_id: str) -> events.StorageObject:
+    uri, generation = result.source_uri, result.source_generation
     if uri:
         try:
             location = parse_gs_uri(uri)
@@ -66,7 +89,7 @@ def _source(attributes: dict[str, str], message_id: str) -> events.StorageObject
             name=location.name,
             generation=int(generation) if generation.isdigit() else None,
         )
-    key = attributes.get("dedupKey") or f"message-{message_id}"
+    key = result.dedup_key or f"message-{message_id}"
     return events.StorageObject(bucket=UNNAMED_SOURCE_BUCKET, name=key, generation=0)
 
 

@@ -10,18 +10,22 @@ the right thing.
   where it is kept for a person;
 - may succeed later (storage or a dependency down): 503 or 500, redelivered with backoff.
 
-Messages a step publishes carry these attributes (the contract between steps):
+Messages a step publishes carry these attributes (the contract between steps), written and
+read only through `StepResult`:
 `producer` (the service), `sourceUri` (`gs://bucket/object`), `sourceGeneration`, `resultUri`
 (`gs://` of the result object), `contentType`, `languageCode` (when known) and `dedupKey`
-(the same for every redelivery of one input, so a consumer can drop duplicates).
+(the same for every redelivery of one input, so a consumer can drop duplicates); a step may add
+its own (batch prediction: `jobName`, `jobState`). `publish` sends one to `OUTPUT_TOPIC`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import flask
 
@@ -29,6 +33,9 @@ from shared import events
 from shared.app import json_body
 from shared.errors import ApiError, Code
 from shared.storage import GcsUri
+
+if TYPE_CHECKING:
+    from shared.service import ServiceContext
 
 log = logging.getLogger("shared.workflow")
 
@@ -107,9 +114,126 @@ def result_location(
     return GcsUri(bucket, f"{producer}/{obj.bucket}/{obj.name}/{generation}.{extension}")
 
 
-def dedup_key(producer: str, obj: events.StorageObject) -> str:
-    raw = f"{producer}:{obj.bucket}/{obj.name}#{obj.generation}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+def dedup_key(scope: str, identity: str) -> str:
+    """The same key for every redelivery of one input (`identity`) to one step (`scope`)."""
+    return hashlib.sha256(f"{scope}:{identity}".encode()).hexdigest()[:32]
+
+
+def object_identity(obj: events.StorageObject) -> str:
+    return f"{obj.bucket}/{obj.name}#{obj.generation}"
+
+
+# Pub/Sub's message limit is 10 MB; a larger result is published without data (the consumer
+# reads `resultUri`).
+MAX_PUBLISHED_BYTES = 5 * 1024 * 1024
+
+_ATTRIBUTES = (
+    ("producer", "producer"),
+    ("sourceUri", "source_uri"),
+    ("sourceGeneration", "source_generation"),
+    ("resultUri", "result_uri"),
+    ("contentType", "content_type"),
+    ("languageCode", "language_code"),
+    ("dedupKey", "dedup_key"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class StepResult:
+    """One result a step publishes: the attributes of the contract between steps."""
+
+    producer: str
+    result_uri: str
+    content_type: str
+    source_uri: str = ""
+    source_generation: str = ""
+    language_code: str = ""
+    dedup_key: str = ""
+    extra: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of_object(
+        cls,
+        producer: str,
+        source: events.StorageObject,
+        result_uri: str | GcsUri,
+        content_type: str,
+        *,
+        language_code: str = "",
+        variant: str = "",
+    ) -> StepResult:
+        """The result of `producer` for one input object; `variant` tells apart several
+        results of one input (translation: one per target language)."""
+        scope = f"{producer}.{variant}" if variant else producer
+        return cls(
+            producer=producer,
+            result_uri=str(result_uri),
+            content_type=content_type,
+            source_uri=source.uri,
+            source_generation=str(source.generation or ""),
+            language_code=language_code,
+            dedup_key=dedup_key(scope, object_identity(source)),
+        )
+
+    def attributes(self) -> dict[str, str]:
+        found = {name: getattr(self, field) for name, field in _ATTRIBUTES}
+        return {**{k: v for k, v in found.items() if v}, **self.extra}
+
+    @classmethod
+    def from_attributes(cls, attributes: Mapping[str, str]) -> StepResult:
+        known = {name for name, _ in _ATTRIBUTES}
+        return cls(
+            **{field: str(attributes.get(name, "")) for name, field in _ATTRIBUTES},
+            extra={k: v for k, v in attributes.items() if k not in known},
+        )
+
+
+def publish(context: ServiceContext, result: StepResult, data: bytes) -> str | None:
+    """Publish `result` with `data` to the step's `OUTPUT_TOPIC`; the message id, or None when
+    no topic is set."""
+    settings = context.settings
+    if not settings.output_topic:
+        return None
+    if len(data) > MAX_PUBLISHED_BYTES:
+        data = b""
+    return context.publisher.publish(
+        settings.topic_path(settings.output_topic), data, result.attributes()
+    )
+
+
+def published(context: ServiceContext, result: StepResult, data: bytes) -> Outcome:
+    """Publish `result` and say so: the step's `processed` outcome."""
+    message_id = publish(context, result, data)
+    if message_id is None:
+        return Outcome(
+            "processed", "OUTPUT_TOPIC not set: nothing published", result_uri=result.result_uri
+        )
+    return Outcome("processed", result_uri=result.result_uri, message_id=message_id)
+
+
+def failed_for_good(
+    context: ServiceContext,
+    location: GcsUri,
+    error: ApiError,
+    source_uri: str,
+    body: str | None = None,
+) -> Outcome:
+    """Input that can never succeed: its error result is written (`body`, or the error's
+    JSON), logged, and the event acknowledged; the result object is the record."""
+    written = body if body is not None else json.dumps(error.to_json())
+    context.storage.write(location, written, content_type="application/json")
+    log.warning(
+        "input could not be processed",
+        extra={
+            "json_fields": {
+                "source": source_uri,
+                "code": error.code.name,
+                "error": error.message,
+                "resultUri": str(location),
+            }
+        },
+    )
+    return Outcome("failed", error.message, result_uri=str(location))
 
 
 def is_own_result(obj: events.StorageObject, results_bucket: str | None, producer: str) -> bool:

@@ -56,7 +56,7 @@ def create_app(
         settings,
         backend_factory=_unused,
         blueprint=routes.blueprint(),
-        event_route=workflow.event_route,
+        handle_event=workflow.handle,
         backend=runner,
         publisher=publisher,
     )

@@ -24,28 +24,21 @@ import logging
 import re
 from typing import Any
 
-import flask
-
 from services.batch_prediction import jobs
 from services.batch_prediction.execute import Services, publish_done
 from services.batch_prediction.models import parse_ref
 from services.batch_prediction.runner import JobRunner
 from shared import events, workflow
 from shared.errors import ApiError, Code
-from shared.service import context_of
+from shared.service import ServiceContext
 
 log = logging.getLogger(__name__)
 
-EVENTS_ROUTE = workflow.EVENTS_ROUTE
 _ID_UNSAFE = re.compile(r"[^a-z0-9-]+")
 
 
-def event_route() -> flask.Response:
-    runner: JobRunner = context_of("batch_prediction").backend
-    return workflow.respond(handle(workflow.event_from_request(), runner))
-
-
-def handle(event: events.Event, runner: JobRunner) -> workflow.Outcome:
+def handle(event: events.Event, context: ServiceContext) -> workflow.Outcome:
+    runner: JobRunner = context.backend
     svc = runner.svc
     location = f"projects/{svc.settings.google_cloud_project}/locations/{svc.settings.job_location}"
     obj = event.storage_object

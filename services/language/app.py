@@ -27,7 +27,7 @@ def create_app(
         settings or LanguageSettings.from_env(SERVICE),
         backend_factory=create_backend,
         blueprint=routes.blueprint(),
-        event_route=workflow.event_route,
+        handle_event=workflow.handle,
         backend=backend,
         storage=storage,
         publisher=publisher,

@@ -11,32 +11,18 @@ object and publishes the same `dedupKey`.
 
 from __future__ import annotations
 
-import json
-import logging
-
-import flask
 from google.cloud import language_v1
 
 from services.language.backends.base import V1
 from shared import events, textready, workflow
 from shared.errors import RETRYABLE, ApiError, Code
 from shared.protojson import to_json
-from shared.service import context_of
+from shared.service import ServiceContext
 
-log = logging.getLogger("services.language.workflow")
-
-EVENTS_ROUTE = workflow.EVENTS_ROUTE
 PRODUCER = "language"
-# Pub/Sub's message limit is 10 MB; a larger result is published without data (read resultUri).
-MAX_PUBLISHED_BYTES = 5 * 1024 * 1024
 
 
-def event_route() -> flask.Response:
-    context = context_of("language")
-    return workflow.respond(handle(workflow.event_from_request(), context))
-
-
-def handle(event: events.Event, context) -> workflow.Outcome:
+def handle(event: events.Event, context: ServiceContext) -> workflow.Outcome:
     settings = context.settings
     message = textready.accept(event, PRODUCER)
     if isinstance(message, workflow.Outcome):
@@ -61,42 +47,14 @@ def handle(event: events.Event, context) -> workflow.Outcome:
     except ApiError as error:
         if error.code in RETRYABLE:
             raise
-        context.storage.write(location, json.dumps(error.to_json()), "application/json")
-        log.warning(
-            "text could not be annotated",
-            extra={
-                "json_fields": {
-                    "source": message.source.uri,
-                    "code": error.code.name,
-                    "error": error.message,
-                    "resultUri": str(location),
-                }
-            },
-        )
-        return workflow.Outcome("failed", error.message, result_uri=str(location))
+        return workflow.failed_for_good(context, location, error, message.source.uri)
 
     body = to_json(response)
     context.storage.write(location, body, content_type="application/json")
-    if not settings.output_topic:
-        return workflow.Outcome(
-            "processed", "OUTPUT_TOPIC not set: nothing published", result_uri=str(location)
-        )
-    attributes = {
-        "producer": PRODUCER,
-        "sourceUri": message.source.uri,
-        "sourceGeneration": str(message.source.generation or ""),
-        "resultUri": str(location),
-        "contentType": "application/json",
-        "languageCode": response.language,
-        "dedupKey": workflow.dedup_key(PRODUCER, message.source),
-    }
-    data = body.encode("utf-8")
-    message_id = context.publisher.publish(
-        settings.topic_path(settings.output_topic),
-        data if len(data) <= MAX_PUBLISHED_BYTES else b"",
-        attributes,
+    result = workflow.StepResult.of_object(
+        PRODUCER, message.source, location, "application/json", language_code=response.language
     )
-    return workflow.Outcome("processed", result_uri=str(location), message_id=message_id)
+    return workflow.published(context, result, body.encode("utf-8"))
 
 
 def _snake(name: str) -> str:

@@ -1,5 +1,7 @@
 """`create_app()`: the prediction service as a Flask app (Vertex AI REST surface, the
-custom-container routes, metrics, health)."""
+custom-container routes, metrics, health). Online prediction takes no events, and its routes
+share two parts more than the other services' (the metrics and the in-flight counter that the
+micro-batcher reads), so its context is a `ServiceContext` with those two fields."""
 
 from __future__ import annotations
 
@@ -13,60 +15,43 @@ from services.prediction.adaptive import InFlight
 from services.prediction.backends import PredictionBackend, create_backend
 from services.prediction.metrics import Metrics
 from services.prediction.settings import PredictionSettings
-from shared.app import create_service_app
-from shared.errors import ApiError
+from shared.service import ServiceContext, build_app
+from shared.storage import Storage
 
 SERVICE = "prediction"
-log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
-class PredictionContext:
-    """What the routes share, built once per app."""
-
-    settings: PredictionSettings
-    backend: PredictionBackend
-    metrics: Metrics
-    inflight: InFlight
+class PredictionContext(ServiceContext):
+    metrics: Metrics = dataclasses.field(default_factory=Metrics)
+    inflight: InFlight = dataclasses.field(default_factory=InFlight)
 
 
 def create_app(
     settings: PredictionSettings | None = None,
     *,
     backend: PredictionBackend | None = None,
+    storage: Storage | None = None,
 ) -> flask.Flask:
     """Defaults from the environment, then the arguments (tests pass their own)."""
     settings = settings or PredictionSettings.from_env(SERVICE)
-    metrics = Metrics()
-    inflight = InFlight()
+    storage = storage or Storage(settings.google_cloud_project)
+    metrics, inflight = Metrics(), InFlight()
     if backend is None:
-        backend = create_backend(settings, metrics=metrics, inflight=inflight)
-    app = create_service_app(SERVICE, settings)
+        backend = create_backend(settings, storage=storage, metrics=metrics, inflight=inflight)
     if not settings.access_log:
         # shared.app logs each request at INFO; Cloud Run logs every request already.
         logging.getLogger("shared.app").setLevel(logging.WARNING)
-    app.extensions[SERVICE] = PredictionContext(settings, backend, metrics, inflight)
-    app.register_blueprint(routes.blueprint(settings))
-    _preload(settings, backend)
+    app = build_app(
+        SERVICE,
+        settings,
+        backend_factory=create_backend,
+        blueprint=routes.blueprint(settings),
+        backend=backend,
+        storage=storage,
+        context_type=PredictionContext,
+        metrics=metrics,
+        inflight=inflight,
+    )
+    backend.preload(list(settings.preload))
     return app
-
-
-def _preload(settings: PredictionSettings, backend: PredictionBackend) -> None:
-    """Load the `PRELOAD` endpoints now; a failure is logged, the service still starts."""
-    deployments = getattr(backend, "deployments", None)
-    if deployments is None or not settings.preload:
-        return
-    endpoints = list(settings.preload)
-    if "*" in endpoints:
-        try:
-            endpoints = deployments.registry.models()
-        except ApiError as error:
-            log.error("preload: cannot list models", extra={"json_fields": {"error": str(error)}})
-            return
-    for endpoint in endpoints:
-        try:
-            deployments.get(endpoint, watch=False)
-        except ApiError as error:
-            log.error(
-                "preload failed", extra={"json_fields": {"endpoint": endpoint, "error": str(error)}}
-            )

@@ -32,11 +32,12 @@ from typing import Any
 import flask
 import orjson
 
-from services.prediction.backends import Target
-from services.prediction.backends.local import CONTAINER_ENDPOINT
+from services.prediction.backends import CONTAINER_ENDPOINT, Target
 from services.prediction.metrics import Metrics
 from services.prediction.settings import PredictionSettings
-from shared.errors import ApiError, Code, invalid_argument
+from shared import jsonbody
+from shared.errors import ApiError, invalid_argument, not_found
+from shared.service import context_of
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def blueprint(settings: PredictionSettings) -> flask.Blueprint:
     bp.add_url_rule(f"{_ENDPOINT}:rawPredict", view_func=raw_predict, methods=["POST"])
     bp.add_url_rule(f"{_ENDPOINT}:explain", view_func=explain, methods=["POST"])
     bp.add_url_rule(_ENDPOINT, view_func=get_endpoint, methods=["GET"])
+    bp.add_url_rule(f"{_ENDPOINT}:<method>", view_func=unknown_method, methods=["GET", "POST"])
     bp.add_url_rule("/metrics", view_func=metrics, methods=["GET"])
     if settings.container_mode:
         bp.add_url_rule(
@@ -67,7 +69,7 @@ def blueprint(settings: PredictionSettings) -> flask.Blueprint:
 
 
 def _context() -> Any:
-    return flask.current_app.extensions["prediction"]
+    return context_of("prediction")
 
 
 def _target(api: str, project: str, location: str, endpoint: str) -> Target:
@@ -77,17 +79,7 @@ def _target(api: str, project: str, location: str, endpoint: str) -> Target:
 
 
 def _body(allowed: frozenset[str]) -> dict[str, Any]:
-    try:
-        body = orjson.loads(flask.request.get_data() or b"{}")
-    except orjson.JSONDecodeError as exc:
-        raise invalid_argument(f"Invalid JSON payload received. {exc}.") from None
-    if not isinstance(body, dict):
-        raise invalid_argument("Invalid JSON payload received. Expected a JSON object.")
-    unknown = [key for key in body if key not in allowed]
-    if unknown:
-        raise invalid_argument(
-            f'Invalid JSON payload received. Unknown name "{unknown[0]}": Cannot find field.'
-        )
+    body = jsonbody.object_body(flask.request.get_data(), allowed)
     parameters = body.get("parameters")
     if parameters is not None and not isinstance(parameters, dict):
         raise invalid_argument("Invalid JSON payload received. parameters must be an object.")
@@ -220,23 +212,15 @@ def explain(api: str, project: str, location: str, endpoint: str) -> flask.Respo
 
 
 def get_endpoint(api: str, project: str, location: str, endpoint: str) -> flask.Response:
-    """Vertex AI's `Endpoint` resource, as far as the local registry knows it."""
-    target = _target(api, project, location, endpoint)
-    backend = _context().backend
-    if not hasattr(backend, "deployment"):
-        raise ApiError(Code.UNIMPLEMENTED, "GET endpoint is served by the local backend only.")
-    deployment = backend.deployment(endpoint)
-    model = f"projects/{project}/locations/{location}/models/{deployment.model}"
-    return _json(
-        {
-            "name": target.name,
-            "displayName": deployment.model,
-            "deployedModels": [
-                {"id": v, "model": model, "modelVersionId": v, "displayName": deployment.model}
-                for v in sorted(deployment.split.percents)
-            ],
-            "trafficSplit": deployment.traffic(),
-        }
+    """Vertex AI's `Endpoint` resource: its deployed models and traffic split."""
+    return _json(_context().backend.get_endpoint(_target(api, project, location, endpoint)))
+
+
+def unknown_method(api: str, project: str, location: str, endpoint: str, method: str):
+    """A method Vertex AI's PredictionService does not have on an endpoint: Google's 404."""
+    _target(api, project, location, endpoint)
+    raise not_found(
+        f"Method {method!r} is not found on endpoints: use :predict, :rawPredict or :explain."
     )
 
 

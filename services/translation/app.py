@@ -25,9 +25,9 @@ def create_app(
     return build_app(
         SERVICE,
         settings or TranslationSettings.from_env(SERVICE),
-        backend_factory=lambda settings, _storage: create_backend(settings),
+        backend_factory=create_backend,
         blueprint=routes.blueprint(),
-        event_route=workflow.event_route,
+        handle_event=workflow.handle,
         backend=backend,
         storage=storage,
         publisher=publisher,

@@ -5,41 +5,37 @@ each to the output topic (data: the translated text; attributes: `shared.workflo
 `languageCode` the target, `dedupKey` per source and target).
 
 A target equal to the text's language is skipped; a target that the backend refuses for good
-(no installed pair) is reported in the outcome and the others are still done; storage, engine
-or publishing trouble is raised, so Pub/Sub redelivers, and the redelivery rewrites the same
-objects. Messages published by this step itself are ignored.
+(no installed pair) is reported in the outcome and the others are still done; when no target can be
+done (blank text, no installed pair for any target), an error result `{"error": {...}}` naming
+each target's problem is written to `translation/{bucket}/{object}/{generation}.json`, as vision
+and language do, and the event is acknowledged. Storage, engine or publishing trouble is raised,
+so Pub/Sub redelivers, and the redelivery rewrites the same objects. Messages published by this
+step itself are ignored.
 """
 
 from __future__ import annotations
 
 import logging
 
-import flask
 from google.cloud import translate_v3 as translate
 
 from shared import events, textready, workflow
-from shared.errors import RETRYABLE, ApiError
-from shared.service import context_of
+from shared.errors import RETRYABLE, ApiError, Code
+from shared.service import ServiceContext
 
 log = logging.getLogger("services.translation.workflow")
 
-EVENTS_ROUTE = workflow.EVENTS_ROUTE
 PRODUCER = "translation"
 
 
-def event_route() -> flask.Response:
-    context = context_of("translation")
-    return workflow.respond(handle(workflow.event_from_request(), context))
-
-
-def handle(event: events.Event, context) -> workflow.Outcome:
+def handle(event: events.Event, context: ServiceContext) -> workflow.Outcome:
     settings = context.settings
     message = textready.accept(event, PRODUCER)
     if isinstance(message, workflow.Outcome):
         return message
-    if not message.text.strip():
-        return workflow.Outcome("failed", "the text is empty")
     bucket = workflow.results_bucket(settings)
+    if not message.text.strip():
+        return _nothing_translated(context, bucket, message, event.id, ["the text is empty"])
     parent = f"projects/{settings.google_cloud_project}/locations/global"
     done: list[str] = []
     problems: list[str] = []
@@ -66,27 +62,33 @@ def handle(event: events.Event, context) -> workflow.Outcome:
         location = workflow.result_location(
             bucket, PRODUCER, message.source, event.id, extension=f"{target}.txt"
         )
-        context.storage.write(
-            location, translation.translated_text, content_type="text/plain; charset=utf-8"
-        )
+        context.storage.write(location, translation.translated_text, textready.CONTENT_TYPE)
         done.append(str(location))
-        if settings.output_topic:
-            last_id = context.publisher.publish(
-                settings.topic_path(settings.output_topic),
-                translation.translated_text.encode("utf-8"),
-                {
-                    "producer": PRODUCER,
-                    "sourceUri": message.source.uri,
-                    "sourceGeneration": str(message.source.generation or ""),
-                    "resultUri": str(location),
-                    "contentType": "text/plain; charset=utf-8",
-                    "languageCode": target,
-                    "dedupKey": workflow.dedup_key(f"{PRODUCER}.{target}", message.source),
-                },
-            )
+        result = workflow.StepResult.of_object(
+            PRODUCER,
+            message.source,
+            location,
+            textready.CONTENT_TYPE,
+            language_code=target,
+            variant=target,
+        )
+        last_id = workflow.publish(context, result, translation.translated_text.encode("utf-8"))
+    if not done:
+        return _nothing_translated(context, bucket, message, event.id, problems)
     reason = "; ".join(problems)
     if problems:
         log.warning("some targets not translated", extra={"json_fields": {"problems": problems}})
-    if not done:
-        return workflow.Outcome("failed", reason)
     return workflow.Outcome("processed", reason, result_uri=done[0], message_id=last_id)
+
+
+def _nothing_translated(
+    context: ServiceContext,
+    bucket: str,
+    message: textready.TextReady,
+    event_id: str,
+    problems: list[str],
+) -> workflow.Outcome:
+    """No target could be done, and retrying cannot change that: the error result."""
+    location = workflow.result_location(bucket, PRODUCER, message.source, event_id)
+    error = ApiError(Code.INVALID_ARGUMENT, "; ".join(problems))
+    return workflow.failed_for_good(context, location, error, message.source.uri)

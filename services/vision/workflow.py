@@ -8,28 +8,17 @@ redelivered; one that it cannot (not an image, object deleted) is written as the
 
 from __future__ import annotations
 
-import logging
-
-import flask
 from google.cloud import vision
 
-from shared import events, workflow
+from shared import events, textready, workflow
 from shared.errors import RETRYABLE, ApiError, Code
 from shared.protojson import to_json
-from shared.service import context_of
+from shared.service import ServiceContext
 
-log = logging.getLogger("services.vision.workflow")
-
-EVENTS_ROUTE = workflow.EVENTS_ROUTE
 PRODUCER = "vision"
 
 
-def event_route() -> flask.Response:
-    context = context_of("vision")
-    return workflow.respond(handle(workflow.event_from_request(), context))
-
-
-def handle(event: events.Event, context) -> workflow.Outcome:
+def handle(event: events.Event, context: ServiceContext) -> workflow.Outcome:
     settings = context.settings
     obj = event.storage_object
     if obj is None:
@@ -52,40 +41,13 @@ def handle(event: events.Event, context) -> workflow.Outcome:
         raise ApiError(Code(response.error.code), response.error.message)
 
     location = workflow.result_location(bucket, PRODUCER, obj, event.id)
-    context.storage.write(location, to_json(response), content_type="application/json")
     if response.error.code:
-        log.warning(
-            "image could not be annotated",
-            extra={
-                "json_fields": {
-                    "object": obj.uri,
-                    "code": Code(response.error.code).name,
-                    "error": response.error.message,
-                    "resultUri": str(location),
-                }
-            },
-        )
-        return workflow.Outcome("failed", response.error.message, result_uri=str(location))
+        error = ApiError(Code(response.error.code), response.error.message)
+        return workflow.failed_for_good(context, location, error, obj.uri, body=to_json(response))
+    context.storage.write(location, to_json(response), content_type="application/json")
 
     text = response.full_text_annotation.text
-    if not settings.output_topic:
-        return workflow.Outcome(
-            "processed", "OUTPUT_TOPIC not set: nothing published", result_uri=str(location)
-        )
     if not text.strip():
         return workflow.Outcome("processed", "no text found", result_uri=str(location))
     language = response.text_annotations[0].locale if response.text_annotations else ""
-    attributes = {
-        "producer": PRODUCER,
-        "sourceUri": obj.uri,
-        "sourceGeneration": str(obj.generation or ""),
-        "resultUri": str(location),
-        "contentType": "text/plain; charset=utf-8",
-        "dedupKey": workflow.dedup_key(PRODUCER, obj),
-    }
-    if language:
-        attributes["languageCode"] = language
-    message_id = context.publisher.publish(
-        settings.topic_path(settings.output_topic), text.encode("utf-8"), attributes
-    )
-    return workflow.Outcome("processed", result_uri=str(location), message_id=message_id)
+    return textready.publish(context, PRODUCER, obj, location, text, language)

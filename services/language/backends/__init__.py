@@ -17,7 +17,7 @@ def create_backend(settings: LanguageSettings, storage: Storage) -> LanguageBack
     if settings.ml_backend == "cloud":
         from services.language.backends.cloud import CloudBackend
 
-        return CloudBackend()
+        return CloudBackend(settings)
     from services.language.backends.local import LocalBackend
 
     return LocalBackend(settings, storage)

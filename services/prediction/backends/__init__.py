@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from services.prediction.backends.base import (
+    CONTAINER_ENDPOINT,
     ExplainResult,
     PredictionBackend,
     PredictResult,
@@ -15,21 +16,25 @@ from services.prediction.backends.base import (
 
 if TYPE_CHECKING:
     from services.prediction.settings import PredictionSettings
+    from shared.storage import Storage
 
 
-def create_backend(settings: PredictionSettings, **local_parts: object) -> PredictionBackend:
-    """The backend that `ML_BACKEND` (or `PREDICTION_ML_BACKEND`) names; `local_parts`
-    (metrics, in-flight counter, storage, registry) go to the local backend only."""
+def create_backend(
+    settings: PredictionSettings, storage: Storage | None = None, **local_parts: object
+) -> PredictionBackend:
+    """The backend that `ML_BACKEND` (or `PREDICTION_ML_BACKEND`) names; `storage` and
+    `local_parts` (metrics, in-flight counter, registry) go to the local backend only."""
     if settings.ml_backend == "cloud":
         from services.prediction.backends.cloud import CloudBackend
 
         return CloudBackend(settings)
     from services.prediction.backends.local import LocalBackend
 
-    return LocalBackend(settings, **local_parts)  # type: ignore[arg-type]
+    return LocalBackend(settings, storage=storage, **local_parts)  # type: ignore[arg-type]
 
 
 __all__ = [
+    "CONTAINER_ENDPOINT",
     "ExplainResult",
     "PredictResult",
     "PredictionBackend",

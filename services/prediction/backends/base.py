@@ -98,4 +98,17 @@ class PredictionBackend(Protocol):
         spec_override: dict[str, Any] | None,
     ) -> ExplainResult: ...
 
+    def get_endpoint(self, target: Target) -> dict[str, Any]:
+        """Vertex AI's `Endpoint` JSON: its deployed models and `trafficSplit`."""
+        ...
+
+    def preload(self, endpoints: list[str]) -> None:
+        """Load these endpoints' models now (`*`: every registered model); failures are
+        logged, not raised, so the service still starts."""
+        ...
+
+    def ready(self) -> bool:
+        """Can requests be served? (A custom container whose model failed to load cannot.)"""
+        ...
+
     def close(self) -> None: ...

@@ -23,7 +23,8 @@ from google.protobuf import json_format
 
 from services.prediction.backends.base import ExplainResult, PredictResult, RawResult, Target
 from services.prediction.settings import PredictionSettings
-from shared.errors import ApiError, from_google_exception, invalid_argument
+from shared.cloudclients import google_errors
+from shared.errors import ApiError, Code, invalid_argument
 
 _SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
@@ -68,6 +69,7 @@ class CloudBackend:
                 self._clients[host] = client
             return client
 
+    @google_errors
     def predict(
         self,
         target: Target,
@@ -81,10 +83,7 @@ class CloudBackend:
         request = _request(
             PredictRequest, {"endpoint": name, "instances": instances, "parameters": parameters}
         )
-        try:
-            response = self._client(location).predict(request=request)
-        except Exception as exc:
-            raise _translate(exc) from exc
+        response = self._client(location).predict(request=request)
         body = _to_dict(response)
         return PredictResult(
             predictions=body.get("predictions", []),
@@ -94,6 +93,7 @@ class CloudBackend:
             model_display_name=body.get("modelDisplayName", ""),
         )
 
+    @google_errors
     def explain(
         self,
         target: Target,
@@ -116,10 +116,7 @@ class CloudBackend:
                 "explanationSpecOverride": spec_override,
             },
         )
-        try:
-            response = self._client(location).explain(request=request)
-        except Exception as exc:
-            raise _translate(exc) from exc
+        response = self._client(location).explain(request=request)
         body = _to_dict(response)
         return ExplainResult(
             explanations=body.get("explanations", []),
@@ -127,6 +124,7 @@ class CloudBackend:
             deployed_model_id=body.get("deployedModelId", ""),
         )
 
+    @google_errors
     def raw_predict(
         self, target: Target, body: bytes, content_type: str, sticky_key: str | None
     ) -> RawResult:
@@ -135,17 +133,14 @@ class CloudBackend:
         name, location = self._resource(target)
         host = self._host(location)
         base = host if "://" in host else f"https://{host}"
-        try:
-            response = self._session(host).post(
-                f"{base}/v1/{name}:rawPredict",
-                data=body,
-                headers={"Content-Type": content_type},
-                timeout=600,
-            )
-        except Exception as exc:
-            raise _translate(exc) from exc
+        response = self._session(host).post(
+            f"{base}/v1/{name}:rawPredict",
+            data=body,
+            headers={"Content-Type": content_type},
+            timeout=600,
+        )
         if response.status_code >= 400:
-            raise _translate(core.from_http_response(response))
+            raise core.from_http_response(response)
         return RawResult(
             body=response.content,
             content_type=response.headers.get("Content-Type", "application/json"),
@@ -168,6 +163,19 @@ class CloudBackend:
                     session = AuthorizedSession(credentials)
                 self._sessions[host] = session
             return session
+
+    def get_endpoint(self, target: Target) -> dict[str, Any]:
+        raise ApiError(
+            Code.UNIMPLEMENTED,
+            "GET endpoint is served by the local backend only; with ML_BACKEND=cloud, get the "
+            "Vertex AI endpoint from aiplatform.googleapis.com itself.",
+        )
+
+    def preload(self, endpoints: list[str]) -> None:
+        """Nothing to load: Vertex AI serves the models."""
+
+    def ready(self) -> bool:
+        return True
 
     def close(self) -> None:
         for session in self._sessions.values():
@@ -193,9 +201,3 @@ def _request(message_type: Any, fields: dict[str, Any]) -> Any:
 
 def _to_dict(message: Any) -> dict[str, Any]:
     return json_format.MessageToDict(type(message).pb(message))
-
-
-def _translate(exc: Exception) -> ApiError:
-    if isinstance(exc, ApiError):
-        return exc
-    return from_google_exception(exc)

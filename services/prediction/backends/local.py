@@ -33,7 +33,8 @@ from services.prediction.endpoints import Deployment, Deployments
 from services.prediction.metrics import Metrics
 from services.prediction.requestlog import RequestLog
 from services.prediction.settings import PredictionSettings
-from shared.errors import ApiError, Code, invalid_argument
+from shared import jsonbody
+from shared.errors import ApiError, Code
 from shared.modelruntime import ServedModel, framework_for_artifact, load
 from shared.modelschema import check_instances, field_error, to_matrix
 from shared.registry import ModelVersion, Registry
@@ -106,7 +107,7 @@ class LocalBackend:
     def raw_predict(
         self, target: Target, body: bytes, content_type: str, sticky_key: str | None
     ) -> RawResult:
-        request = _json_object(body)
+        request = jsonbody.object_body(body)
         result = self.predict(
             target, request.get("instances"), request.get("parameters"), sticky_key
         )
@@ -161,6 +162,40 @@ class LocalBackend:
         """Container mode: the model loaded. Otherwise always (endpoints load on demand)."""
         return not isinstance(self.container, ApiError)
 
+    def get_endpoint(self, target: Target) -> dict[str, Any]:
+        """Vertex AI's `Endpoint` resource, as far as the local registry knows it."""
+        deployment = self.deployment(target.endpoint)
+        model = f"projects/{target.project}/locations/{target.location}/models/{deployment.model}"
+        return {
+            "name": target.name,
+            "displayName": deployment.model,
+            "deployedModels": [
+                {"id": v, "model": model, "modelVersionId": v, "displayName": deployment.model}
+                for v in sorted(deployment.split.percents)
+            ],
+            "trafficSplit": deployment.traffic(),
+        }
+
+    def preload(self, endpoints: list[str]) -> None:
+        if self.container is not None or not endpoints:
+            return
+        if "*" in endpoints:
+            try:
+                endpoints = self.registry.models()
+            except ApiError as error:
+                log.error(
+                    "preload: cannot list models", extra={"json_fields": {"error": str(error)}}
+                )
+                return
+        for endpoint in endpoints:
+            try:
+                self.deployments.get(endpoint, watch=False)
+            except ApiError as error:
+                log.error(
+                    "preload failed",
+                    extra={"json_fields": {"endpoint": endpoint, "error": str(error)}},
+                )
+
     def _check_count(self, instances: Any) -> None:
         instances = check_instances(instances)
         if len(instances) > self.settings.max_instances:
@@ -199,16 +234,6 @@ class _Direct:
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         return self._served.predict_raw(matrix)
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        request = orjson.loads(body or b"{}")
-    except orjson.JSONDecodeError as exc:
-        raise invalid_argument(f"Invalid JSON payload received. {exc}.") from None
-    if not isinstance(request, dict):
-        raise invalid_argument("Invalid JSON payload received. Expected a JSON object.")
-    return request
 
 
 def _path_count(spec_override: dict[str, Any] | None, default: int) -> int:

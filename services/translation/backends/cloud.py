@@ -1,54 +1,41 @@
 """The `cloud` backend: Cloud Translation v3 itself, through `google-cloud-translate`.
 
 Requests pass through unchanged (glossaries, models and HTML are Google's to handle); errors
-are translated once into `ApiError`.
+are translated once into `ApiError`; `CLOUD_API_ENDPOINT` picks a regional endpoint.
 """
 
 from __future__ import annotations
 
-import threading
-
 from google.cloud import translate_v3 as translate
 
-from shared.errors import from_google_exception
+from shared.cloudclients import CloudClients, google_errors
+from shared.config import Settings
 
 
 class CloudBackend:
-    def __init__(self, client: translate.TranslationServiceClient | None = None) -> None:
-        self._client = client
-        # Protects the lazy creation of `_client` (credentials are looked up then).
-        self._lock = threading.Lock()
+    def __init__(self, settings: Settings) -> None:
+        self._clients = CloudClients(settings)
 
-    def _get_client(self) -> translate.TranslationServiceClient:
-        with self._lock:
-            if self._client is None:
-                self._client = translate.TranslationServiceClient()
-            return self._client
+    def _client(self) -> translate.TranslationServiceClient:
+        return self._clients.get(translate.TranslationServiceClient)
 
+    @google_errors
     def translate_text(
         self, request: translate.TranslateTextRequest
     ) -> translate.TranslateTextResponse:
-        try:
-            return self._get_client().translate_text(request=request)
-        except Exception as exc:
-            raise from_google_exception(exc) from exc
+        return self._client().translate_text(request=request)
 
+    @google_errors
     def detect_language(
         self, request: translate.DetectLanguageRequest
     ) -> translate.DetectLanguageResponse:
-        try:
-            return self._get_client().detect_language(request=request)
-        except Exception as exc:
-            raise from_google_exception(exc) from exc
+        return self._client().detect_language(request=request)
 
+    @google_errors
     def get_supported_languages(
         self, request: translate.GetSupportedLanguagesRequest
     ) -> translate.SupportedLanguages:
-        try:
-            return self._get_client().get_supported_languages(request=request)
-        except Exception as exc:
-            raise from_google_exception(exc) from exc
+        return self._client().get_supported_languages(request=request)
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.transport.close()
+        self._clients.close()

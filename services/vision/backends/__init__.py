@@ -17,7 +17,7 @@ def create_backend(settings: VisionSettings, storage: Storage) -> VisionBackend:
     if settings.ml_backend == "cloud":
         from services.vision.backends.cloud import CloudBackend
 
-        return CloudBackend(settings.cloud_client_kwargs())
+        return CloudBackend(settings)
     from services.vision.backends.local import LocalBackend
 
     return LocalBackend(settings, storage)
