@@ -1,13 +1,13 @@
-"""Benches' process helpers: a service started as Cloud Run runs it (the tests'
-`ServiceProcess`), and the memory of a process tree (a service, its gunicorn worker, its
-Apertium pipelines)."""
+"""Benches' process helpers: a service started as Cloud Run runs it
+(`local.harness.ServiceProcess`), and the memory of a process tree (a service, its gunicorn
+worker, its Apertium pipelines)."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-from tests.conftest import ServiceProcess
+from local.harness import ServiceProcess
 
 
 def start(service: str, target: str | None = None, **env: str) -> ServiceProcess:

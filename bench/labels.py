@@ -23,11 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from google.cloud import vision  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bench import _proc  # noqa: E402
+from local.clients import api_client  # noqa: E402
 from local.samples import png_bytes  # noqa: E402
-from tests.services.vision.conftest import official_client  # noqa: E402
 
 PHOTOS = ["coffee.png", "chelsea.png", "astronaut.png", "rocket.jpg"]
 
@@ -68,11 +69,10 @@ def in_process(rounds: int) -> None:
 
 
 def via_service(rounds: int) -> None:
-    from google.cloud import vision
 
     service = _proc.start("vision", ML_BACKEND="local")
     try:
-        client = official_client(service.url)
+        client = api_client(vision.ImageAnnotatorClient, service.url)
         content = png_bytes(photo("coffee.png"))
         client.image_properties({"content": content})
         before = _proc.rss_mb(service.process.pid)

@@ -340,7 +340,7 @@ def ours_server(files: dict[str, Path], port: int) -> Iterator[tuple[subprocess.
         register = (
             "import joblib\n"
             "from sklearn.datasets import load_breast_cancer\n"
-            "from services.prediction.cli import register_model\n"
+            "from shared.registration import register_model\n"
             "from shared.registry import Registry\n"
             "from shared.storage import Storage\n"
             "storage = Storage('bench'); storage.ensure_bucket('bench-models')\n"

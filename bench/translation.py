@@ -12,10 +12,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from google.cloud import translate_v3
+
 from bench._proc import rss_mb
-from tests.conftest import ServiceProcess
-from tests.services.translation.conftest import PARENT, official_client
+from local.clients import api_client
+from local.harness import ServiceProcess
 from tests.services.translation.corpus import LANGUAGE_ID_SET
+
+PARENT = "projects/test-project/locations/global"
 
 SENTENCES = [
     "The weather is very nice today and we are going to the beach.",
@@ -32,7 +36,7 @@ def main() -> None:
     try:
         print(f"start (health answers): {service.startup_seconds:.2f} s")
         print(f"RSS after start: {rss_mb(service.process.pid):.0f} MiB")
-        client = official_client(service.url)
+        client = api_client(translate_v3.TranslationServiceClient, service.url)
 
         correct = 0
         started = time.perf_counter()

@@ -5,6 +5,8 @@
     mlapi upload FILE...      put files in a bucket (and so trigger the pipelines)
     mlapi tail TOPIC          print messages as they arrive on a topic
     mlapi status              services, subscriptions, backlog and dead letters
+    mlapi models ...          the model registry (`local.models_cli`)
+    mlapi batch ...           batch prediction jobs (`local.batch_cli`)
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import click
 
 from local.batch_cli import batch
 from local.clients import Emulators
+from local.models_cli import models
 from local.stack import PUBSUB_PORT, STORAGE_PORT
 
 DEFAULT_TOPOLOGY = str(Path(__file__).resolve().parent.parent / "deploy" / "topology.yaml")
@@ -225,22 +228,6 @@ def status(
         _table(["dead-letter topic", "messages kept"], report.dead_letters)
 
 
-@main.command(
-    context_settings={
-        "ignore_unknown_options": True,
-        "allow_extra_args": True,
-        "help_option_names": [],
-    },
-    add_help_option=False,
-)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def models(args: tuple[str, ...]) -> None:
-    """The model registry: register | list | alias | split (`mlapi models --help`)."""
-    from services.prediction.cli import main as registry_main
-
-    raise SystemExit(registry_main(list(args)))
-
-
 def _ports(values: tuple[str, ...]) -> dict[str, int]:
     ports = {}
     for item in (part for value in values for part in value.split(",") if part.strip()):
@@ -276,6 +263,7 @@ def _table(headers: list[str], rows) -> None:
 
 
 main.add_command(batch)
+main.add_command(models)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,13 @@
-"""Official clients aimed at the local emulators, without touching the process environment."""
+"""Official clients aimed at the local emulators and at our services, without touching the
+process environment."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import TypeVar
+
+C = TypeVar("C")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,3 +50,16 @@ class Emulators:
             credentials=AnonymousCredentials(),
             client_options=ClientOptions(api_endpoint=self.storage_url),
         )
+
+
+def api_client(client_type: Callable[..., C], url: str) -> C:
+    """An official google-cloud-* client (`vision.ImageAnnotatorClient`, ...) aimed at one of
+    our services at `url` (`http://127.0.0.1:PORT`): REST, no credentials."""
+    from google.api_core.client_options import ClientOptions
+    from google.auth.credentials import AnonymousCredentials
+
+    return client_type(
+        transport="rest",
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=url),
+    )

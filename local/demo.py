@@ -198,7 +198,7 @@ def _prediction(stack) -> int:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from services.prediction.cli import register_model
+    from shared.registration import register_model
     from shared.registry import Registry
     from shared.storage import Storage
 

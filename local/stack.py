@@ -26,6 +26,7 @@ from pathlib import Path
 from deploy.topology import Topology
 from deploy.wiring import Change, Target, Wiring
 from local.clients import Emulators
+from local.harness import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBSUB_PORT = 8085  # the official emulator's default
@@ -45,12 +46,6 @@ class Component:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def free_ports_for(topology: Topology) -> dict[str, int]:

@@ -51,9 +51,6 @@ class LanguageIdentifier:
         found = self.detect(text)
         return found[0] if found else None
 
-    def warm_up(self) -> None:
-        self._get_detector()
-
     def _get_detector(self) -> LanguageDetector:
         with self._lock:
             if self._detector is None:

@@ -14,8 +14,9 @@ from click.testing import CliRunner
 
 from deploy.topology import DEFAULT_PATH, load
 from local.cli import main
+from local.harness import free_port
 from local.samples import TextImage, png_bytes, render
-from local.stack import Stack, free_port, free_ports_for
+from local.stack import Stack, free_ports_for
 from tests.conftest import ROOT
 
 PROJECT = "cli-project"

@@ -9,8 +9,9 @@ import time
 import pytest
 
 from deploy.topology import DEFAULT_PATH, RetryPolicy, load
+from local.harness import free_port
 from local.samples import TextImage, png_bytes, render
-from local.stack import Stack, free_port, free_ports_for
+from local.stack import Stack, free_ports_for
 from tests.conftest import pull_available
 
 PROJECT = "stack-test"

@@ -68,10 +68,10 @@ def service(tmp_path_factory, bp, emulators, done_topic):
 
 
 @pytest.fixture(scope="module")
-def emulators(pubsub_emulator, gcs_emulator):
+def emulators(pubsub_emulator, storage_emulator):
     from local.clients import Emulators
 
-    return Emulators(pubsub_emulator, gcs_emulator, "test-project")
+    return Emulators(pubsub_emulator, storage_emulator, "test-project")
 
 
 def _job(url: str, job_id: str) -> dict:

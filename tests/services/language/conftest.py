@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from google.api_core.client_options import ClientOptions
-from google.auth.credentials import AnonymousCredentials
 from google.cloud import language_v1, language_v2
 
+from local.clients import api_client
 from tests.conftest import ServiceProcess
 
 
 def official_client(url: str, module=language_v1):
-    return module.LanguageServiceClient(
-        transport="rest",
-        credentials=AnonymousCredentials(),
-        client_options=ClientOptions(api_endpoint=url),
-    )
+    return api_client(module.LanguageServiceClient, url)
 
 
 @pytest.fixture(scope="session")

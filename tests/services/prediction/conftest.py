@@ -4,10 +4,9 @@ official google-cloud-aiplatform client pointed at it."""
 from __future__ import annotations
 
 import pytest
-from google.api_core.client_options import ClientOptions
-from google.auth.credentials import AnonymousCredentials
 
-from services.prediction.cli import register_model
+from local.clients import api_client
+from shared.registration import register_model
 from shared.registry import Registry
 from shared.storage import Storage
 from tests.conftest import ServiceProcess
@@ -20,11 +19,7 @@ LOG_BUCKET = "test-prediction-logs"
 def official_client(url: str):
     from google.cloud.aiplatform_v1 import PredictionServiceClient
 
-    return PredictionServiceClient(
-        transport="rest",
-        credentials=AnonymousCredentials(),
-        client_options=ClientOptions(api_endpoint=url),
-    )
+    return api_client(PredictionServiceClient, url)
 
 
 def endpoint_name(endpoint: str) -> str:

@@ -7,59 +7,43 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from google.api_core import exceptions
 from google.protobuf import json_format
 
-from tests.conftest import ROOT, ServiceProcess
+from tests.conftest import ROOT, RecordingServer, ServiceProcess
 from tests.services.prediction.conftest import endpoint_name, official_client
 
 DATA = Path(__file__).parent / "data" / "vertex"
 VERTEX_ENDPOINT = "projects/123456789012/locations/us-central1/endpoints/1234"
 
 
-class Replay(BaseHTTPRequestHandler):
-    seen: list[tuple[str, dict, bytes]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        Replay.seen.append((self.path, dict(self.headers), body))
-        path = self.path.split("?")[0]
-        status, headers = 200, {"Content-Type": "application/json"}
-        if "/endpoints/999:" in path:
-            status, name = 404, "not_found.json"
-        elif path.endswith(":predict"):
-            name = "predict.json"
-        elif path.endswith(":explain"):
-            name = "explain.json"
-        elif path.endswith(":rawPredict"):
-            name = "raw_predict.json"
-            headers["X-Vertex-AI-Deployed-Model-Id"] = "4519563957234073600"
-        else:
-            status, name = 404, "not_found.json"
-        payload = (DATA / name).read_bytes()
-        self.send_response(status)
-        for key, value in {**headers, "Content-Length": str(len(payload))}.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *_args) -> None:
-        pass
+def _vertex_reply(_method: str, path: str):
+    """What Vertex AI answers, by method, as recorded."""
+    path = path.split("?")[0]
+    headers = {}
+    if "/endpoints/999:" in path:
+        status, name = 404, "not_found.json"
+    elif path.endswith(":predict"):
+        status, name = 200, "predict.json"
+    elif path.endswith(":explain"):
+        status, name = 200, "explain.json"
+    elif path.endswith(":rawPredict"):
+        status, name = 200, "raw_predict.json"
+        headers["X-Vertex-AI-Deployed-Model-Id"] = "4519563957234073600"
+    else:
+        status, name = 404, "not_found.json"
+    return status, (DATA / name).read_bytes(), headers
 
 
 @pytest.fixture(scope="module")
 def vertex():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Replay)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    server = RecordingServer(_vertex_reply)
+    yield server
+    server.close()
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +53,7 @@ def cloud_service(tmp_path_factory, vertex):
         "prediction",
         env={
             "ML_BACKEND": "cloud",
-            "PREDICTION_CLOUD_API_ENDPOINT": vertex,
+            "PREDICTION_CLOUD_API_ENDPOINT": vertex.url,
             "PREDICTION_CLOUD_ENDPOINTS": f"cancer={VERTEX_ENDPOINT}",
         },
         log_path=tmp_path_factory.mktemp("prediction-cloud") / "service.log",
@@ -82,8 +66,7 @@ def recorded(name: str) -> dict:
     return json.loads((DATA / name).read_text())
 
 
-def test_predict_is_forwarded_and_answered_unchanged(cloud_service):
-    Replay.seen.clear()
+def test_predict_is_forwarded_and_answered_unchanged(cloud_service, vertex):
     client = official_client(cloud_service.url)
     response = client.predict(
         endpoint=endpoint_name("cancer"),
@@ -91,7 +74,7 @@ def test_predict_is_forwarded_and_answered_unchanged(cloud_service):
         parameters={"threshold": 0.5},
     )
     assert json_format.MessageToDict(type(response).pb(response)) == recorded("predict.json")
-    path, _headers, body = Replay.seen[-1]
+    _method, path, _headers, body = vertex.received[-1]
     assert path.startswith(f"/v1/{VERTEX_ENDPOINT}:predict?")
     assert json.loads(body) == {
         "instances": [[1.0, 2.0], {"a": "b"}],
@@ -99,8 +82,7 @@ def test_predict_is_forwarded_and_answered_unchanged(cloud_service):
     }
 
 
-def test_explain_is_forwarded_with_the_deployed_model_id(cloud_service):
-    Replay.seen.clear()
+def test_explain_is_forwarded_with_the_deployed_model_id(cloud_service, vertex):
     client = official_client(cloud_service.url)
     response = client.explain(
         endpoint=endpoint_name("cancer"),
@@ -108,12 +90,11 @@ def test_explain_is_forwarded_with_the_deployed_model_id(cloud_service):
         deployed_model_id="4519563957234073600",
     )
     assert json_format.MessageToDict(type(response).pb(response)) == recorded("explain.json")
-    sent = json.loads(Replay.seen[-1][2])
+    sent = vertex.sent_json()
     assert sent["deployedModelId"] == "4519563957234073600"
 
 
-def test_raw_predict_passes_bodies_both_ways(cloud_service):
-    Replay.seen.clear()
+def test_raw_predict_passes_bodies_both_ways(cloud_service, vertex):
     request = urllib.request.Request(
         f"{cloud_service.url}/v1/{endpoint_name('cancer')}:rawPredict",
         b'{"instances": [[1, 2]]}',
@@ -123,7 +104,7 @@ def test_raw_predict_passes_bodies_both_ways(cloud_service):
         assert json.load(response) == recorded("raw_predict.json")
         assert response.headers["X-Vertex-AI-Deployed-Model-Id"] == "4519563957234073600"
         assert response.headers["X-Vertex-AI-Endpoint-Id"] == "cancer"
-    path, _headers, body = Replay.seen[-1]
+    _method, path, _headers, body = vertex.received[-1]
     assert path == f"/v1/{VERTEX_ENDPOINT}:rawPredict"
     assert body == b'{"instances": [[1, 2]]}'
 

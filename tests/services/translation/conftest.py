@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from google.api_core.client_options import ClientOptions
-from google.auth.credentials import AnonymousCredentials
 from google.cloud import translate_v3 as translate
 
+from local.clients import api_client
 from tests.conftest import ServiceProcess
 
 PARENT = "projects/test-project/locations/global"
 
 
 def official_client(url: str) -> translate.TranslationServiceClient:
-    return translate.TranslationServiceClient(
-        transport="rest",
-        credentials=AnonymousCredentials(),
-        client_options=ClientOptions(api_endpoint=url),
-    )
+    return api_client(translate.TranslationServiceClient, url)
 
 
 @pytest.fixture(scope="session")

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from google.api_core.client_options import ClientOptions
-from google.auth.credentials import AnonymousCredentials
 from google.cloud import vision
 
+from local.clients import api_client
 from tests.conftest import ServiceProcess
 
 
 def official_client(url: str) -> vision.ImageAnnotatorClient:
-    return vision.ImageAnnotatorClient(
-        transport="rest",
-        credentials=AnonymousCredentials(),
-        client_options=ClientOptions(api_endpoint=url),
-    )
+    return api_client(vision.ImageAnnotatorClient, url)
 
 
 @pytest.fixture(scope="module")

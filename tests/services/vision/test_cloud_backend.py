@@ -1,6 +1,6 @@
 """The `cloud` backend, against recorded real-format Cloud Vision responses.
 
-Google cannot be reached here, so a small HTTP server on 127.0.0.1 replays what
+Google cannot be reached here, so a recording server on 127.0.0.1 replays what
 vision.googleapis.com answers (tests/services/vision/recorded/); the service runs as a real
 process with `VISION_ML_BACKEND=cloud` and `CLOUD_API_ENDPOINT` aimed at the replay, and the
 official client calls the service. This checks the whole path: our REST layer, the cloud
@@ -9,58 +9,28 @@ backend's use of `ImageAnnotatorClient`, and the translation of Google's errors.
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from pathlib import Path
 
 import pytest
 from google.api_core import exceptions
 from google.cloud import vision
 
-from tests.conftest import ServiceProcess
+from tests.conftest import RecordingServer, ServiceProcess
 from tests.services.vision.conftest import official_client
 
 RECORDED = Path(__file__).parent / "recorded"
 
 
-class Replay(http.server.ThreadingHTTPServer):
-    """Answers every POST with the recording it is told to play; remembers what it got."""
-
-    def __init__(self) -> None:
-        self.recording = "batch_annotate_images.json"
-        self.status = 200
-        self.received: list[tuple[str, dict]] = []
-        super().__init__(("127.0.0.1", 0), _ReplayHandler)
-        threading.Thread(target=self.serve_forever, daemon=True, name="replay").start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _ReplayHandler(http.server.BaseHTTPRequestHandler):
-    server: Replay
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", 0))
-        self.server.received.append((self.path, json.loads(self.rfile.read(length))))
-        body = (RECORDED / self.server.recording).read_bytes()
-        self.send_response(self.server.status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def replay():
-    server = Replay()
+    server = RecordingServer()
     yield server
-    server.shutdown()
+    server.close()
+
+
+def play(server: RecordingServer, recording: str, status: int = 200) -> None:
+    server.recording, server.status = (RECORDED / recording).read_bytes(), status
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +47,7 @@ def cloud_service(replay, tmp_path_factory):
 
 @pytest.fixture
 def cloud_client(cloud_service, replay):
-    replay.recording, replay.status = "batch_annotate_images.json", 200
+    play(replay, "batch_annotate_images.json")
     replay.received.clear()
     return official_client(cloud_service.url)
 
@@ -100,7 +70,8 @@ def test_requests_pass_through_and_responses_come_back_whole(cloud_client, repla
             },
         ]
     )
-    [(path, sent)] = replay.received
+    [(_method, path, _headers, body)] = replay.received
+    sent = json.loads(body)
     assert path.startswith("/v1/images:annotate")
     assert sent["requests"][0]["image"]["source"]["gcsImageUri"] == "gs://bucket/a.png"
     assert sent["requests"][0]["imageContext"]["languageHints"] == ["en"]
@@ -127,7 +98,7 @@ def test_requests_pass_through_and_responses_come_back_whole(cloud_client, repla
 
 
 def test_googles_errors_come_back_in_googles_shape(cloud_client, replay):
-    replay.recording, replay.status = "permission_denied.json", 403
+    play(replay, "permission_denied.json", 403)
     with pytest.raises(exceptions.Forbidden) as info:
         cloud_client.text_detection({"content": b"x"})
     error = info.value

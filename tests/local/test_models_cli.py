@@ -1,4 +1,5 @@
-"""`mlapi models register | list | alias | split` against the storage emulator."""
+"""`mlapi models register | list | alias | split` against the storage emulator, through
+click's CliRunner."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import uuid
 
 import joblib
 import pytest
+from click.testing import CliRunner
 
-from services.prediction.cli import main
+from local.models_cli import models as main
 from shared.registry import Registry
 from shared.storage import Storage
 from tests.services.prediction import models
@@ -41,10 +43,11 @@ def files(tmp_path, iris):
     return artifact, data, booster
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
+def run(_capsys, *argv: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(argv))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
 
 
 def test_register_alias_split_and_list(capsys, bucket, files, iris):
@@ -125,8 +128,13 @@ def test_refusals_print_googles_status_and_exit_1(capsys, bucket, files, argv, m
 
 
 def test_usage_errors_exit_2(capsys, bucket):
-    with pytest.raises(SystemExit) as caught:
-        main(["alias", "iris", "champion"])
-    assert caught.value.code == 2
-    with pytest.raises(SystemExit):
-        main(["frobnicate"])
+    assert run(capsys, "alias", "iris", "champion")[0] == 2
+    assert run(capsys, "frobnicate")[0] == 2
+
+
+def test_every_option_is_also_an_environment_variable(capsys, bucket, files, monkeypatch):
+    monkeypatch.setenv("MLAPI_MODELS_REGISTER_VERSION", "7")
+    monkeypatch.setenv("MLAPI_MODELS_REGISTER_CREATE_BUCKET", "1")
+    status, out, _ = run(capsys, "register", "iris", str(files[0]))
+    assert status == 0, out
+    assert out.startswith(f"registered iris version 7 (sklearn) at gs://{bucket}/")

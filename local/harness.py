@@ -1,0 +1,263 @@
+"""The project's parts run as real processes, and what calls them: for the tests, the benches
+and anyone checking a change by hand. Nothing here is mocked.
+
+- `ServiceProcess`: a service the way Cloud Run runs it (functions-framework, `$PORT`, settings
+  from the environment), on a free port, ready when its health route answers;
+- `EmulatorProcess`: our Pub/Sub emulator (`python -m local.pubsub`) on a free port;
+- `RecordingServer`: a stand-in for a Google API on 127.0.0.1 that answers recorded real-format
+  responses and remembers what it was sent (for the `cloud` backends through
+  `CLOUD_API_ENDPOINT`);
+- `push_envelope`: a Pub/Sub push body exactly as the real service wraps it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.server
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 30.0) -> float:
+    """Poll `url` until it answers 200; the seconds it took. Fails fast if the process dies."""
+    started = time.perf_counter()
+    deadline = started + timeout
+    while time.perf_counter() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"port {port} did not open within {timeout} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def push_envelope(
+    data: bytes,
+    attributes: Mapping[str, str] | None = None,
+    message_id: str = "1",
+    subscription: str = "projects/test-project/subscriptions/test",
+) -> dict:
+    """A Pub/Sub push body exactly as the real service wraps it: camelCase and snake_case ids
+    and times, base64 data."""
+    when = "2026-11-25T10:00:00Z"
+    return {
+        "message": {
+            "data": base64.b64encode(data).decode(),
+            "attributes": dict(attributes or {}),
+            "messageId": message_id,
+            "message_id": message_id,
+            "publishTime": when,
+            "publish_time": when,
+        },
+        "subscription": subscription,
+    }
+
+
+class ServiceProcess:
+    """A service run the way Cloud Run runs it: functions-framework, `$PORT`, env settings."""
+
+    def __init__(self, service: str, target: str, env: Mapping[str, str], log_path: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        environment = {
+            **os.environ,
+            "PORT": str(self.port),
+            "ML_BACKEND": "local",
+            "LOG_FORMAT": "json",
+            "GOOGLE_CLOUD_PROJECT": "test-project",
+            **env,
+        }
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "functions-framework"),
+                "--source",
+                f"services/{service}/main.py",
+                "--target",
+                target,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self.log_path = log_path
+        self.startup_seconds = wait_for_http(f"{self.url}/health", self.process)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def logs(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        stop(self.process)
+        self._log.close()
+
+
+class EmulatorProcess:
+    """``python -m local.pubsub`` in a subprocess on a free port."""
+
+    def __init__(
+        self,
+        *args: str,
+        data_dir: str | None = None,
+        port: int = 0,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        cmd = [sys.executable, "-m", "local.pubsub", "--port", str(port), *args]
+        if data_dir:
+            cmd += ["--data-dir", data_dir]
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.log: list[str] = []
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.port = self._wait_ready()
+        self.target = f"127.0.0.1:{self.port}"
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.log.append(line)
+            self.lines.put(line)
+
+    def _wait_ready(self, timeout: float = 15.0) -> int:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            try:
+                message = json.loads(line).get("message", "")
+            except ValueError:
+                continue
+            if message.startswith("Server started, listening on "):
+                return int(message.rsplit(" ", 1)[1])
+        self.proc.kill()
+        raise RuntimeError("emulator did not start:\n" + "".join(self.log))
+
+    def kill(self) -> None:
+        """kill -9: no chance to flush anything."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+
+# A route of a `RecordingServer`: (status, body, extra headers) for a request's path.
+Reply = tuple[int, bytes, Mapping[str, str]]
+
+
+class RecordingServer(http.server.ThreadingHTTPServer):
+    """Answers each request with `reply(method, path)` (by default the `recording` bytes with
+    `status`); remembers (method, path, headers, body) of everything it got in `received`."""
+
+    def __init__(self, reply: Callable[[str, str], Reply] | None = None) -> None:
+        self.reply = reply or (lambda _method, _path: (self.status, self.recording, {}))
+        self.recording = b"{}"
+        self.status = 200
+        self.received: list[tuple[str, str, dict[str, str], bytes]] = []
+        super().__init__(("127.0.0.1", 0), _RecordingHandler)
+        threading.Thread(target=self.serve_forever, daemon=True, name="recording").start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def sent_json(self, index: int = -1) -> dict:
+        """The JSON body of a request received (the last by default)."""
+        return json.loads(self.received[index][3])
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _RecordingHandler(http.server.BaseHTTPRequestHandler):
+    server: RecordingServer
+
+    def _answer(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+        self.server.received.append((self.command, self.path, dict(self.headers), body))
+        status, payload, headers = self.server.reply(self.command, self.path)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, *_args: object) -> None:
+        pass
