@@ -1,17 +1,17 @@
 """What every service's `app.py` and `main.py` do, once.
 
 `build_app` makes the Flask app around a service's REST blueprint, its event step and its
-backend, and the context they share:
+backend, and the context they share; `app_factory` gives the usual `create_app` over it, so a
+service's `app.py` is one call:
 
-    def create_app(settings=None, *, backend=None, storage=None, publisher=None):
-        return build_app("vision", settings or VisionSettings.from_env("vision"),
-                         backend_factory=create_backend, blueprint=routes.blueprint(),
-                         handle_event=workflow.handle,
-                         backend=backend, storage=storage, publisher=publisher)
+    create_app = app_factory("vision", VisionSettings, create_backend, routes.blueprint,
+                             workflow.handle)
+    create_app(settings=None, *, backend=None, storage=None, publisher=None) -> flask.Flask
 
-Defaults come from the settings; arguments override them (tests pass their own). The event
-step is a plain function `handle(event, context) -> Outcome`; the route that decodes the event
-and answers Pub/Sub is built here (`shared.workflow`).
+Defaults come from the environment (`VisionSettings.from_env("vision")`); arguments override
+them (tests pass their own). The event step is a plain function
+`handle(event, context) -> Outcome`; the route that decodes the event and answers Pub/Sub is
+built here (`shared.workflow`).
 
 `function_targets` turns `create_app` into the functions-framework targets, so `main.py` is:
 
@@ -87,6 +87,37 @@ def build_app(
 
         app.add_url_rule(workflow.EVENTS_ROUTE, "events", event_route, methods=["POST"])
     return app
+
+
+def app_factory(
+    name: str,
+    settings_type: type[S],
+    backend_factory: Callable[[S, Storage], Any],
+    blueprint: Callable[[], flask.Blueprint],
+    handle_event: EventHandler | None = None,
+) -> Callable[..., flask.Flask]:
+    """The `create_app` of a service whose context is the usual four parts."""
+
+    def create_app(
+        settings: S | None = None,
+        *,
+        backend: Any | None = None,
+        storage: Storage | None = None,
+        publisher: Publisher | None = None,
+    ) -> flask.Flask:
+        """Defaults from the environment, then the arguments (tests pass their own)."""
+        return build_app(
+            name,
+            settings or settings_type.from_env(name),
+            backend_factory=backend_factory,
+            blueprint=blueprint(),
+            handle_event=handle_event,
+            backend=backend,
+            storage=storage,
+            publisher=publisher,
+        )
+
+    return create_app
 
 
 def context_of(name: str) -> ServiceContext:

@@ -11,6 +11,7 @@ consumer (language, translation) reads it with `accept`, and names its results a
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from shared import events
@@ -106,3 +107,20 @@ def accept(event: events.Event, consumer: str) -> TextReady | Outcome:
     if message.producer == consumer:
         return Outcome.ignored("a message of this step")
     return message
+
+
+TextHandler = Callable[[TextReady, "ServiceContext", str], Outcome]
+
+
+def consumer(name: str, handle: TextHandler) -> Callable[[events.Event, ServiceContext], Outcome]:
+    """The event step of a service named `name` that consumes text-ready messages: `handle`
+    gets each one it should process (with the context and the event's id); everything else
+    is answered as `accept` says."""
+
+    def on_event(event: events.Event, context: ServiceContext) -> Outcome:
+        message = accept(event, name)
+        if isinstance(message, Outcome):
+            return message
+        return handle(message, context, event.id)
+
+    return on_event

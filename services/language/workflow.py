@@ -14,7 +14,7 @@ from __future__ import annotations
 from google.cloud import language_v1
 
 from services.language.backends.base import V1
-from shared import events, textready, workflow
+from shared import textready, workflow
 from shared.errors import RETRYABLE, ApiError, Code
 from shared.protojson import to_json
 from shared.service import ServiceContext
@@ -22,13 +22,12 @@ from shared.service import ServiceContext
 PRODUCER = "language"
 
 
-def handle(event: events.Event, context: ServiceContext) -> workflow.Outcome:
+def annotate(
+    message: textready.TextReady, context: ServiceContext, event_id: str
+) -> workflow.Outcome:
     settings = context.settings
-    message = textready.accept(event, PRODUCER)
-    if isinstance(message, workflow.Outcome):
-        return message
     bucket = workflow.results_bucket(settings)
-    location = workflow.result_location(bucket, PRODUCER, message.source, event.id)
+    location = workflow.result_location(bucket, PRODUCER, message.source, event_id)
     request = language_v1.AnnotateTextRequest(
         document=language_v1.Document(
             content=message.text,
@@ -55,6 +54,9 @@ def handle(event: events.Event, context: ServiceContext) -> workflow.Outcome:
         PRODUCER, message.source, location, "application/json", language_code=response.language
     )
     return workflow.published(context, result, body.encode("utf-8"))
+
+
+handle = textready.consumer(PRODUCER, annotate)
 
 
 def _snake(name: str) -> str:

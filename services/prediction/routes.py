@@ -32,7 +32,7 @@ from typing import Any
 import flask
 import orjson
 
-from services.prediction.backends import CONTAINER_ENDPOINT, Target
+from services.prediction.backends import CONTAINER_ENDPOINT, PredictResult, Target
 from services.prediction.metrics import Metrics
 from services.prediction.settings import PredictionSettings
 from shared import jsonbody
@@ -132,9 +132,13 @@ class _Observed:
 
 
 def predict(api: str, project: str, location: str, endpoint: str) -> flask.Response:
+    return _json(_predict(_target(api, project, location, endpoint)).to_json())
+
+
+def _predict(target: Target) -> PredictResult:
+    """One `{"instances", "parameters"}` request, timed and counted under its endpoint."""
     context = _context()
-    target = _target(api, project, location, endpoint)
-    with context.inflight, _Observed(context.metrics, endpoint, "predict") as observed:
+    with context.inflight, _Observed(context.metrics, target.endpoint, "predict") as observed:
         body = _body(_PREDICT_FIELDS)
         parameters = body.get("parameters")
         result = context.backend.predict(
@@ -142,7 +146,7 @@ def predict(api: str, project: str, location: str, endpoint: str) -> flask.Respo
         )
         observed.version = result.deployed_model_id
         observed.instances = len(result.predictions)
-    return _json(result.to_json())
+    return result
 
 
 def raw_predict(api: str, project: str, location: str, endpoint: str) -> flask.Response:
@@ -230,18 +234,7 @@ def metrics() -> flask.Response:
 
 def container_predict() -> flask.Response:
     """The custom-container contract: `{"instances", "parameters"}` in, `{"predictions"}` out."""
-    context = _context()
-    with context.inflight, _Observed(context.metrics, CONTAINER_ENDPOINT, "predict") as observed:
-        body = _body(_PREDICT_FIELDS)
-        parameters = body.get("parameters")
-        result = context.backend.predict(
-            Target("-", "-", CONTAINER_ENDPOINT),
-            body.get("instances"),
-            parameters,
-            _sticky_key(parameters),
-        )
-        observed.version = result.deployed_model_id
-        observed.instances = len(result.predictions)
+    result = _predict(Target("-", "-", CONTAINER_ENDPOINT))
     return _json({"predictions": result.predictions})
 
 

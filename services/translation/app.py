@@ -1,34 +1,15 @@
-"""`create_app()`: the translation service as a Flask app (REST surface, event route, health)."""
+"""`create_app()`: the translation service as a Flask app: Translation v3's REST surface,
+the text-ready -> translations event step, health."""
 
 from __future__ import annotations
 
-import flask
-
 from services.translation import routes, workflow
-from services.translation.backends import TranslationBackend, create_backend
+from services.translation.backends import create_backend
 from services.translation.settings import TranslationSettings
-from shared.pubsub import Publisher
-from shared.service import build_app
-from shared.storage import Storage
+from shared.service import app_factory
 
 SERVICE = "translation"
 
-
-def create_app(
-    settings: TranslationSettings | None = None,
-    *,
-    backend: TranslationBackend | None = None,
-    storage: Storage | None = None,
-    publisher: Publisher | None = None,
-) -> flask.Flask:
-    """Defaults from the environment, then the arguments (tests pass their own)."""
-    return build_app(
-        SERVICE,
-        settings or TranslationSettings.from_env(SERVICE),
-        backend_factory=create_backend,
-        blueprint=routes.blueprint(),
-        handle_event=workflow.handle,
-        backend=backend,
-        storage=storage,
-        publisher=publisher,
-    )
+create_app = app_factory(
+    SERVICE, TranslationSettings, create_backend, routes.blueprint, workflow.handle
+)

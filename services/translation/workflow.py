@@ -19,7 +19,7 @@ import logging
 
 from google.cloud import translate_v3 as translate
 
-from shared import events, textready, workflow
+from shared import textready, workflow
 from shared.errors import RETRYABLE, ApiError, Code
 from shared.service import ServiceContext
 
@@ -28,14 +28,13 @@ log = logging.getLogger("services.translation.workflow")
 PRODUCER = "translation"
 
 
-def handle(event: events.Event, context: ServiceContext) -> workflow.Outcome:
+def translate_text(
+    message: textready.TextReady, context: ServiceContext, event_id: str
+) -> workflow.Outcome:
     settings = context.settings
-    message = textready.accept(event, PRODUCER)
-    if isinstance(message, workflow.Outcome):
-        return message
     bucket = workflow.results_bucket(settings)
     if not message.text.strip():
-        return _nothing_translated(context, bucket, message, event.id, ["the text is empty"])
+        return _nothing_translated(context, bucket, message, event_id, ["the text is empty"])
     parent = f"projects/{settings.google_cloud_project}/locations/global"
     done: list[str] = []
     problems: list[str] = []
@@ -60,7 +59,7 @@ def handle(event: events.Event, context: ServiceContext) -> workflow.Outcome:
             problems.append(f"{target}: the text is already in {target}")
             continue
         location = workflow.result_location(
-            bucket, PRODUCER, message.source, event.id, extension=f"{target}.txt"
+            bucket, PRODUCER, message.source, event_id, extension=f"{target}.txt"
         )
         context.storage.write(location, translation.translated_text, textready.CONTENT_TYPE)
         done.append(str(location))
@@ -74,11 +73,14 @@ def handle(event: events.Event, context: ServiceContext) -> workflow.Outcome:
         )
         last_id = workflow.publish(context, result, translation.translated_text.encode("utf-8"))
     if not done:
-        return _nothing_translated(context, bucket, message, event.id, problems)
+        return _nothing_translated(context, bucket, message, event_id, problems)
     reason = "; ".join(problems)
     if problems:
         log.warning("some targets not translated", extra={"json_fields": {"problems": problems}})
     return workflow.Outcome("processed", reason, result_uri=done[0], message_id=last_id)
+
+
+handle = textready.consumer(PRODUCER, translate_text)
 
 
 def _nothing_translated(

@@ -11,6 +11,8 @@ Google's error JSON; a problem with one image goes in that image's `error` with 
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import flask
 from google.cloud import vision
 
@@ -18,6 +20,8 @@ from shared import protojson
 from shared.app import json_body, proto_response
 from shared.errors import invalid_argument
 from shared.service import context_of
+
+R = TypeVar("R", vision.BatchAnnotateImagesRequest, vision.BatchAnnotateFilesRequest)
 
 MAX_IMAGES_PER_REQUEST = 16
 MAX_FILES_PER_REQUEST = 5
@@ -48,24 +52,23 @@ def _backend():
 
 
 def annotate_images(**_path: str) -> flask.Response:
-    request = protojson.parse(vision.BatchAnnotateImagesRequest, json_body())
-    if not request.requests:
-        raise invalid_argument("No requests specified.")
-    if len(request.requests) > MAX_IMAGES_PER_REQUEST:
-        raise invalid_argument(
-            f"Too many images per request: {len(request.requests)}; the limit is "
-            f"{MAX_IMAGES_PER_REQUEST}. Split the batch."
-        )
+    request = _batch(vision.BatchAnnotateImagesRequest, MAX_IMAGES_PER_REQUEST, "images")
     return proto_response(_backend().annotate_images(request))
 
 
 def annotate_files(**_path: str) -> flask.Response:
-    request = protojson.parse(vision.BatchAnnotateFilesRequest, json_body())
+    request = _batch(vision.BatchAnnotateFilesRequest, MAX_FILES_PER_REQUEST, "files")
+    return proto_response(_backend().annotate_files(request))
+
+
+def _batch(request_type: type[R], limit: int, noun: str) -> R:
+    """The request body, with 1 to `limit` requests in it."""
+    request = protojson.parse(request_type, json_body())
     if not request.requests:
         raise invalid_argument("No requests specified.")
-    if len(request.requests) > MAX_FILES_PER_REQUEST:
+    if len(request.requests) > limit:
         raise invalid_argument(
-            f"Too many files per request: {len(request.requests)}; the limit is "
-            f"{MAX_FILES_PER_REQUEST}."
+            f"Too many {noun} per request: {len(request.requests)}; the limit is {limit}. "
+            "Split the batch."
         )
-    return proto_response(_backend().annotate_files(request))
+    return request
