@@ -26,10 +26,11 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 PUBSUB_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 STORAGE_PREFIX = "google.cloud.storage.object.v1."
@@ -234,8 +235,8 @@ def _storage_notification(message: PubSubMessage) -> StorageObject | None:
     resource: Mapping[str, Any] = {}
     if attrs.get("payloadFormat", "JSON_API_V1") == "JSON_API_V1" and message.data:
         try:
-            parsed = json.loads(message.data)
-        except ValueError:
+            parsed = orjson.loads(message.data)
+        except orjson.JSONDecodeError:
             raise EventDecodeError("storage notification payload is not JSON") from None
         if isinstance(parsed, Mapping):
             resource = parsed
@@ -377,7 +378,9 @@ def _json_object(body: bytes) -> Mapping[str, Any]:
 
 
 def _json_any(body: bytes) -> Any:
+    # orjson refuses, as it should at the edge, nesting deeper than 1,024 levels, lone
+    # surrogates and numbers that overflow a double (json would recurse into RecursionError).
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise EventDecodeError("event body is not valid JSON") from None
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise EventDecodeError(f"event body is not valid JSON ({exc})") from None

@@ -13,20 +13,21 @@ from typing import Any, TypeVar
 import proto
 from google.protobuf import json_format
 
-from shared import jsonbody
+from shared import jsonbody, protocheck
 from shared.errors import invalid_argument
 
 M = TypeVar("M", bound=proto.Message)
 
 
 def parse(message_type: type[M], payload: bytes | str | dict[str, Any]) -> M:
-    """Parse a request body into `message_type`; any defect is INVALID_ARGUMENT, as Google
-    answers ("Invalid JSON payload received. ..."). Unknown fields are rejected, as Google does."""
+    """Parse a request body into `message_type`; any defect is INVALID_ARGUMENT in Google's
+    words, naming the field (`shared.protocheck`). Unknown fields are rejected, as Google does."""
     if isinstance(payload, bytes | str):
         payload = jsonbody.object_body(payload)
     elif not isinstance(payload, dict):
         raise invalid_argument(f"{jsonbody.INVALID} Expected a JSON object.")
     pb = message_type.pb()()
+    protocheck.check(payload, pb.DESCRIPTOR)
     try:
         json_format.ParseDict(payload, pb, ignore_unknown_fields=False)
     except (json_format.ParseError, ValueError, TypeError) as exc:
