@@ -138,10 +138,6 @@ class _Parser:
         self.i += 1
         return tok
 
-    def at_word(self, text: str) -> bool:
-        tok = self.peek()
-        return tok is not None and tok.kind == "word" and tok.text == text
-
     def expression(self) -> Predicate:
         terms = [self.term()]
         op = None

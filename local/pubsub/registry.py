@@ -1,7 +1,7 @@
 """Topics and subscriptions: create, read, update, delete, list, publish, dead-letter.
 
-The :class:`Registry` owns the resource maps and fans published messages out to each attached
-subscription's :class:`SubscriptionQueue` (messages a subscription's filter rejects are simply
+The :class:`ResourceRegistry` owns the resource maps and fans published messages out to each
+attached subscription's :class:`SubscriptionQueue` (messages its filter rejects are simply
 not enqueued: the real service auto-acknowledges them). It persists every change through the
 store and starts or stops a push worker when a subscription gains or loses a push endpoint.
 
@@ -15,27 +15,35 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from local.pubsub import filters, names, protos, validate
-from local.pubsub.errors import already_exists, invalid, not_found
+from local.pubsub import messages as messages_mod
+from local.pubsub.errors import already_exists, invalid, not_found, unimplemented
 from local.pubsub.queue import Policy, SubscriptionQueue
 
 log = logging.getLogger("local.pubsub.registry")
 
-MAX_ATTRIBUTES = 100
-MAX_ATTRIBUTE_KEY_BYTES = 256
-MAX_ATTRIBUTE_VALUE_BYTES = 1024
-MAX_ORDERING_KEY_BYTES = 1024
+# How often retention is enforced (messages, topic logs, snapshots): the shortest retention
+# Google allows is 10 minutes, so a minute keeps every expiry within 10% of its time.
+EXPIRY_INTERVAL = 60.0
 
 
 class Topic:
     def __init__(self, pb) -> None:
         self.pb = pb
-        self.subs: set[str] = set()  # guarded by Registry._lock
+        self.subs: set[str] = set()  # guarded by ResourceRegistry._lock
+        self.snapshots: set[str] = set()  # guarded by ResourceRegistry._lock
         # Held while ids are assigned and messages enqueued, so every subscription of this
-        # topic sees its messages in id order (what ordering keys rely on).
+        # topic sees its messages in id order (what ordering keys rely on). Also guards log.
         self.publish_lock = threading.Lock()
+        # seq -> message, in publish order, while the topic has message_retention_duration
+        self.log: dict[int, object] = {}
+
+    @property
+    def retention(self) -> float | None:
+        if not self.pb.HasField("message_retention_duration"):
+            return None
+        return validate.seconds(self.pb.message_retention_duration)
 
 
 class Sub:
@@ -49,18 +57,19 @@ class Sub:
 PusherFactory = Callable[[Sub], object]
 
 
-class Registry:
+class ResourceRegistry:
     def __init__(
         self,
         store,
         timer,
-        push_retry: tuple[float, float],
         pusher_factory: PusherFactory | None = None,
+        schemas=None,
     ) -> None:
         self._store = store
         self._timer = timer
-        self._push_retry = push_retry
         self._pusher_factory = pusher_factory
+        self.schemas = schemas  # a SchemaBook that checks messages of topics with a schema
+        self.snapshots = None  # the SnapshotBook, set by the emulator
         # _lock protects _topics, _subs, every Topic.subs set and _next_id.
         self._lock = threading.Lock()
         self._topics: dict[str, Topic] = {}
@@ -82,12 +91,21 @@ class Registry:
             if pb.topic in self._topics:
                 self._topics[pb.topic].subs.add(name)
             by_attempts: dict[int, list] = {}
-            for seq, msg_blob, attempts in snapshot.messages.get(name, []):
+            acked = []
+            for seq, msg_blob, attempts, was_acked in snapshot.messages.get(name, []):
                 msg = protos.PubsubMessage.FromString(msg_blob)
                 item = (seq, msg, len(msg_blob), msg.ordering_key)
-                by_attempts.setdefault(attempts, []).append(item)
+                if was_acked:
+                    acked.append(item)
+                else:
+                    by_attempts.setdefault(attempts, []).append(item)
+            if acked:
+                sub.queue.reset([], acked)
             for attempts, items in by_attempts.items():
                 sub.queue.add(items, attempts=attempts)
+        for name, topic in self._topics.items():
+            for seq, msg_blob in snapshot.kept.get(name, []):
+                topic.log[seq] = protos.PubsubMessage.FromString(msg_blob)
         count = sum(len(v) for v in snapshot.messages.values())
         if snapshot.topics or snapshot.subscriptions:
             log.info(
@@ -98,6 +116,43 @@ class Registry:
             )
         for sub in self._subs.values():
             self._sync_pusher(sub)
+        self._timer.schedule(time.monotonic() + EXPIRY_INTERVAL, self._on_expiry)
+
+    def _on_expiry(self, _now: float) -> float:
+        try:
+            self.expire(time.time())
+        except Exception:
+            log.exception("expiring retained messages failed")
+        return time.monotonic() + EXPIRY_INTERVAL
+
+    def expire(self, now: float) -> None:
+        """Enforces retention at epoch time ``now``: subscriptions' backlogs and retained acked
+        messages, topics' retained messages, and expired snapshots."""
+        with self._lock:
+            subs = list(self._subs.values())
+            topics = list(self._topics.items())
+        for sub in subs:
+            gone = sub.queue.expire(now)
+            if gone:
+                self._store.remove_messages([(sub.pb.name, seq) for seq in gone])
+        for name, topic in topics:
+            retention = topic.retention
+            with topic.publish_lock:
+                old = [
+                    seq
+                    for seq, msg in topic.log.items()
+                    if retention is None or msg.publish_time.seconds < now - retention
+                ]
+                for seq in old:
+                    del topic.log[seq]
+            if old:
+                self._store.remove_kept([(name, seq) for seq in old])
+        if self.snapshots is not None:
+            self.snapshots.expire(now)
+
+    def sync(self) -> None:
+        """Returns once every change so far is on disk (a no-op in memory)."""
+        self._store.sync()
 
     def stop(self) -> None:
         with self._lock:
@@ -109,8 +164,15 @@ class Registry:
 
     # -- topics ---------------------------------------------------------------------------------
 
+    def _check_schema(self, pb) -> None:
+        if pb.HasField("schema_settings"):
+            if self.schemas is None:
+                raise unimplemented("Schemas")
+            self.schemas.check_settings(pb.schema_settings)
+
     def create_topic(self, pb):
         validate.check_topic(pb)
+        self._check_schema(pb)
         with self._lock:
             if pb.name in self._topics:
                 raise already_exists(names.short(pb.name))
@@ -133,10 +195,35 @@ class Registry:
             topic.pb, update, mask, validate.TOPIC_UPDATABLE, {"name"}, "Topic"
         )
         validate.check_topic(merged)
-        topic.pb = merged
+        self._check_schema(merged)
+        with topic.publish_lock:
+            topic.pb = merged
+            if topic.retention is None:
+                topic.log.clear()
         self._store.put_topic(merged.name, merged.SerializeToString())
+        if topic.retention is None:
+            self._store.clear_kept(merged.name)
+        with self._lock:
+            subs = [self._subs[n] for n in topic.subs]
+        for sub in subs:  # their topic_message_retention_duration follows the topic's
+            pb = protos.Subscription()
+            pb.CopyFrom(sub.pb)
+            _copy_topic_retention(merged, pb)
+            self._replace(sub, pb)
         self._store.sync()
         return merged
+
+    def schema_deleted(self, schema: str) -> None:
+        """Topics of a deleted schema point at ``_deleted-schema_`` (and refuse messages)."""
+        with self._lock:
+            topics = [t for t in self._topics.values() if t.pb.schema_settings.schema == schema]
+        for topic in topics:
+            pb = protos.Topic()
+            pb.CopyFrom(topic.pb)
+            pb.schema_settings.schema = "_deleted-schema_"
+            topic.pb = pb
+            self._store.put_topic(pb.name, pb.SerializeToString())
+        self._store.sync()
 
     def delete_topic(self, name: str) -> None:
         self.topic(name)
@@ -145,6 +232,7 @@ class Registry:
             if topic is None:
                 raise not_found(names.short(name))
             self._store.delete_topic(name)
+            self._store.clear_kept(name)
             for sub_name in topic.subs:
                 sub = self._subs[sub_name]
                 pb = protos.Subscription()
@@ -167,14 +255,14 @@ class Registry:
     # -- subscriptions --------------------------------------------------------------------------
 
     def _policy(self, pb) -> Policy:
+        # Without a retry policy a failed message is ready again at once; a push subscription
+        # then pauses as a whole instead (the push backoff of its Pusher's window).
         backoff = None
         if pb.HasField("retry_policy"):
             backoff = (
                 validate.seconds(pb.retry_policy.minimum_backoff),
                 validate.seconds(pb.retry_policy.maximum_backoff),
             )
-        elif pb.push_config.push_endpoint:
-            backoff = self._push_retry
         dead_letter = pb.dead_letter_policy
         attempts = dead_letter.max_delivery_attempts if dead_letter.dead_letter_topic else None
         return Policy(
@@ -183,6 +271,8 @@ class Registry:
             ordering=pb.enable_message_ordering,
             backoff=backoff,
             max_attempts=attempts or None,
+            retain_acked=pb.retain_acked_messages,
+            retention=validate.seconds(pb.message_retention_duration) or validate.DEFAULT_RETENTION,
         )
 
     def _new_sub(self, pb) -> Sub:
@@ -198,6 +288,7 @@ class Registry:
             topic = self._topics.get(pb.topic)
             if topic is None:
                 raise not_found(names.short(pb.topic))
+            _copy_topic_retention(topic.pb, pb)
             sub = self._new_sub(pb)
             self._subs[pb.name] = sub
             topic.subs.add(pb.name)
@@ -298,18 +389,25 @@ class Registry:
     # -- messages -------------------------------------------------------------------------------
 
     def publish(self, topic_name: str, messages: list, check: bool = True) -> list[str]:
-        """Stamps ids and publish times, enqueues to every matching subscription, persists."""
+        """Stamps ids and publish times, enqueues to every matching subscription, persists.
+
+        A client's messages (``check``) are checked against the limits and, when the topic has
+        a schema, validated against it and given the schema attributes; dead letters are not.
+        """
         topic = self.topic(topic_name)
         if not messages:
             raise invalid("The request contains no messages.")
         if check:
-            _check_messages(messages)
+            messages_mod.check(messages)
+            if topic.pb.HasField("schema_settings") and self.schemas is not None:
+                self.schemas.stamp(topic.pb.schema_settings, messages)
         now = time.time_ns()
         secs, nanos = divmod(now, 1_000_000_000)
         nanos -= nanos % 1000  # the real service reports microseconds at most
         with topic.publish_lock:
             with self._lock:
                 subs = [self._subs[n] for n in topic.subs]
+                snapshots = list(topic.snapshots)
                 first = self._next_id
                 self._next_id += len(messages)
                 next_id = self._next_id
@@ -332,7 +430,17 @@ class Registry:
                     if self.durable:
                         blobs = {seq: blob for seq, _, _, blob in stamped}
                         rows.extend((sub.pb.name, seq, blobs[seq]) for seq, _, _, _ in items)
+            kept = []
+            owners = snapshots + ([topic.pb.name] if topic.retention is not None else [])
+            if topic.retention is not None:
+                topic.log.update((seq, m) for seq, m, _, _ in stamped)
+            if snapshots and self.snapshots is not None:
+                self.snapshots.record(snapshots, [(seq, m) for seq, m, _, _ in stamped])
+            if self.durable:
+                kept = [(owner, seq, blob) for owner in owners for seq, _, _, blob in stamped]
             self._store.add_messages(rows, next_id)
+            if kept:
+                self._store.add_kept(kept)
         self._store.sync()
         return [str(seq) for seq, _, _, _ in stamped]
 
@@ -343,23 +451,7 @@ class Registry:
         except Exception:
             return
         dlt = sub.pb.dead_letter_policy.dead_letter_topic
-        project, sub_id = names.parse_subscription(policy.name)
-        out = []
-        for entry in entries:
-            msg = protos.PubsubMessage()
-            msg.data = entry.msg.data
-            msg.attributes.update(entry.msg.attributes)
-            msg.ordering_key = entry.msg.ordering_key
-            published = entry.msg.publish_time.ToDatetime(tzinfo=UTC)
-            msg.attributes.update(
-                {
-                    "CloudPubSubDeadLetterSourceDeliveryCount": str(entry.attempts),
-                    "CloudPubSubDeadLetterSourceSubscription": sub_id,
-                    "CloudPubSubDeadLetterSourceSubscriptionProject": project,
-                    "CloudPubSubDeadLetterSourceTopicPublishTime": _dlq_time(published),
-                }
-            )
-            out.append(msg)
+        out = [messages_mod.dead_letter_copy(e.msg, e.attempts, policy.name) for e in entries]
         try:
             self.publish(dlt, out, check=False)
         except Exception as exc:
@@ -371,27 +463,36 @@ class Registry:
                 exc,
             )
 
+    # -- seek support ---------------------------------------------------------------------------
 
-def _dlq_time(when: datetime) -> str:
-    """The format seen in real dead-lettered messages: 2022-08-12T15:56:29.732+00:00."""
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}+00:00"
+    def topic_log(self, name: str) -> list[tuple[int, object]]:
+        """The messages a topic retains (message_retention_duration), in publish order."""
+        with self._lock:
+            topic = self._topics.get(name)
+        if topic is None:
+            return []
+        with topic.publish_lock:
+            return list(topic.log.items())
+
+    def attach_snapshot(self, topic_name: str, snapshot: str, attach: bool = True) -> None:
+        with self._lock:
+            topic = self._topics.get(topic_name)
+            if topic is not None:
+                (topic.snapshots.add if attach else topic.snapshots.discard)(snapshot)
+
+    def replace_backlog(self, sub: Sub, unacked: list, acked: list) -> None:
+        """Seek: the subscription's state becomes ``unacked`` + retained ``acked`` entries."""
+        sub.queue.reset(unacked, acked)
+        if self.durable:
+            rows = [(seq, m.SerializeToString(), False) for seq, m, _, _ in unacked]
+            rows += [(seq, m.SerializeToString(), True) for seq, m, _, _ in acked]
+            self._store.replace_messages(sub.pb.name, rows)
+        self._store.sync()
 
 
-def _check_messages(messages: list) -> None:
-    for msg in messages:
-        if not msg.data and not msg.attributes:
-            raise invalid(
-                "Some messages in the publish request are empty: each message must "
-                "contain either non-empty data, or at least one attribute."
-            )
-        if len(msg.attributes) > MAX_ATTRIBUTES:
-            raise invalid(f"A message has more than {MAX_ATTRIBUTES} attributes.")
-        for key, value in msg.attributes.items():
-            if not key or len(key.encode()) > MAX_ATTRIBUTE_KEY_BYTES:
-                raise invalid(f"Invalid attribute key {key!r}: 1 to 256 bytes.")
-            if key.startswith("goog"):
-                raise invalid(f"Invalid attribute key {key!r}: 'goog' keys are reserved.")
-            if len(value.encode()) > MAX_ATTRIBUTE_VALUE_BYTES:
-                raise invalid(f"The value of attribute {key!r} is longer than 1024 bytes.")
-        if len(msg.ordering_key.encode()) > MAX_ORDERING_KEY_BYTES:
-            raise invalid("An ordering key is longer than 1024 bytes.")
+def _copy_topic_retention(topic, sub) -> None:
+    """Subscription.topic_message_retention_duration is the topic's, output only."""
+    if topic.HasField("message_retention_duration"):
+        sub.topic_message_retention_duration.CopyFrom(topic.message_retention_duration)
+    else:
+        sub.ClearField("topic_message_retention_duration")

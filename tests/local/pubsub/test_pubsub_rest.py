@@ -111,7 +111,7 @@ def test_rest_errors(call, names):
     assert status == 400
     assert call("GET", "/v1/nothing/here")[0] == 404
     status, body = call("POST", f"/v1/{names.sub()}:seek", {})
-    assert (status, body["error"]["status"]) == (501, "UNIMPLEMENTED")
+    assert (status, body["error"]["status"]) == (404, "NOT_FOUND")
 
 
 def test_generated_rest_transport(pubsub_emulator, names):

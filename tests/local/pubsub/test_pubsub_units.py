@@ -163,14 +163,42 @@ def test_store_round_trip(tmp_path):
     )
     store.set_attempts("projects/p/subscriptions/s", 2, 4)
     store.remove_message("projects/p/subscriptions/s", 1)
+    store.add_messages([("projects/p/subscriptions/r", 3, b"m3")], next_id=4)
+    store.set_acked([("projects/p/subscriptions/r", 3)])
+    store.put_resource("schema", "projects/p/schemas/x", b"schema")
+    store.put_resource("policy", "projects/p/topics/t", b"policy")
+    store.delete_resource("policy", "projects/p/topics/t")
+    store.add_kept([("projects/p/snapshots/n", 2, b"m2"), ("projects/p/topics/t", 3, b"m3")])
+    store.remove_kept([("projects/p/topics/t", 3)])
     store.sync()
     store.stop()
     again = SqliteStore(str(tmp_path))
     snap = again.start()
     assert snap.topics == [("projects/p/topics/t", b"topic")]
-    assert snap.messages == {"projects/p/subscriptions/s": [(2, b"m2", 4)]}
-    assert snap.next_id == 3
+    assert snap.messages == {
+        "projects/p/subscriptions/s": [(2, b"m2", 4, False)],
+        "projects/p/subscriptions/r": [(3, b"m3", 0, True)],  # retained, acknowledged
+    }
+    assert snap.resources == {"schema": [("projects/p/schemas/x", b"schema")]}
+    assert snap.kept == {"projects/p/snapshots/n": [(2, b"m2")]}
+    assert snap.next_id == 4
     again.stop()
+
+
+def test_store_opens_a_data_dir_from_before_retained_acks(tmp_path):
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "pubsub.sqlite3")
+    db.execute(
+        "CREATE TABLE messages (sub TEXT NOT NULL, seq INTEGER NOT NULL, pb BLOB NOT NULL,"
+        " attempts INTEGER NOT NULL, PRIMARY KEY (sub, seq)) WITHOUT ROWID"
+    )
+    db.execute("INSERT INTO messages VALUES ('projects/p/subscriptions/s', 7, x'00', 1)")
+    db.commit()
+    db.close()
+    store = SqliteStore(str(tmp_path))
+    assert store.start().messages == {"projects/p/subscriptions/s": [(7, b"\x00", 1, False)]}
+    store.stop()
 
 
 def test_push_times_out_at_the_ack_deadline(timer, push_endpoint):
