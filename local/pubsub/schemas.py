@@ -37,9 +37,9 @@ _ENCODINGS = {0: "JSON", 1: "JSON", 2: "BINARY"}  # unspecified encoding checks 
 
 
 def _type_name(schema) -> str:
-    if schema.type not in _TYPES:
+    if schema.type_ not in _TYPES:
         raise invalid("Invalid schema type: the type must be AVRO or PROTOCOL_BUFFER.")
-    return _TYPES[schema.type]
+    return _TYPES[schema.type_]
 
 
 class SchemaBook:
@@ -142,11 +142,11 @@ class SchemaBook:
 
     def commit(self, request):
         revisions = self._revisions(request.name)
-        if request.schema.type and request.schema.type != revisions[-1].type:
+        if request.schema.type_ and request.schema.type_ != revisions[-1].type_:
             raise invalid("A new revision must keep the schema's type.")
         schema = protos.Schema()
         schema.CopyFrom(request.schema)
-        schema.type = revisions[-1].type
+        schema.type_ = revisions[-1].type_
         self._compile(schema)
         return self._append(request.name, self._revision(schema, request.name))
 
