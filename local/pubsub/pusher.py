@@ -58,6 +58,9 @@ class Pusher:
     def _active(self) -> bool:
         return not self._stop.is_set()
 
+    def _unpaused(self) -> bool:
+        return not self._stop.is_set() and not self.window.paused()
+
     def _work(self) -> None:
         conns: dict[tuple[str, str], HttpConnection] = {}
         queue = self._sub.queue
@@ -66,7 +69,9 @@ class Pusher:
                 if not self.window.acquire(self._active):
                     continue
                 deadline = self._sub.pb.ack_deadline_seconds + LEASE_GRACE
-                got = queue.pull(1, deadline=deadline, timeout=1.0, active=self._active)
+                # A worker waiting here holds a slot: a pause that begins meanwhile must stop
+                # it too, hence the window in ``active``.
+                got = queue.pull(1, deadline=deadline, timeout=1.0, active=self._unpaused)
                 if not got:
                     self.window.release(None)
                     continue
@@ -76,13 +81,14 @@ class Pusher:
                 except Exception:
                     log.exception("push of message %s failed", msg.message_id)
                     delivered = False
+                # Google's push backoff applies when no retry policy spaces the redeliveries.
+                # The pause starts before the nack makes the message ready again.
+                pause = not self._sub.pb.HasField("retry_policy")
+                self.window.release(delivered, pause=pause)
                 if delivered:
                     queue.ack([ack_id])
                 else:
                     queue.modify([ack_id], 0)
-                # Google's push backoff applies when no retry policy spaces the redeliveries.
-                pause = not self._sub.pb.HasField("retry_policy")
-                self.window.release(delivered, pause=pause)
         finally:
             for conn in conns.values():
                 conn.close()

@@ -72,6 +72,9 @@ class PushWindow:
                     self.paused_until = max(self.paused_until, time.monotonic() + span)
             self._cond.notify_all()
 
+    def paused(self) -> bool:
+        return time.monotonic() < self.paused_until
+
     def wake(self) -> None:
         with self._cond:
             self._cond.notify_all()

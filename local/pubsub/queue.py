@@ -259,7 +259,7 @@ class SubscriptionQueue:
         end = time.monotonic() + timeout
         with self._cond:
             while True:
-                if self.closed:
+                if self.closed or (active is not None and not active()):
                     return []
                 n, nbytes = holder.room(max_messages) if holder else (max_messages, 0)
                 if n > 0 and self._ready:
@@ -267,7 +267,7 @@ class SubscriptionQueue:
                     if got:
                         return got
                 remaining = end - time.monotonic()
-                if remaining <= 0 or (active is not None and not active()):
+                if remaining <= 0:
                     return []
                 self._cond.wait(min(remaining, 1.0))
 
