@@ -10,6 +10,7 @@
       registry   ResourceRegistry -> SubscriptionQueue per sub     resources, fan-out, dead letters
                           -> Pusher per push sub           HTTP delivery, adaptive window
       snapshots  SnapshotBook                              snapshots, Seek
+      retention  Retention                                 expiry of retained messages
       policies   PolicyBook                                IAM policies (checked on request)
       api        PubsubApi, SchemaApi                      one method per RPC
       grpc       GrpcServer (loopback, own port)           google.pubsub.v1 over gRPC
@@ -36,6 +37,7 @@ from local.pubsub.oidc import TokenSigner
 from local.pubsub.pusher import Pusher
 from local.pubsub.registry import ResourceRegistry
 from local.pubsub.rest import RestApp
+from local.pubsub.retention import Retention
 from local.pubsub.schema_api import SchemaApi
 from local.pubsub.schemas import SchemaBook
 from local.pubsub.snapshots import SnapshotBook
@@ -85,6 +87,7 @@ class Emulator:
         self.schemas.on_delete = self.registry.schema_deleted
         self.snapshots = SnapshotBook(self.registry, self.store)
         self.registry.snapshots = self.snapshots
+        self.retention = Retention(self.registry, self.snapshots, self.store, self.timer)
         self.policies = PolicyBook(self.store, self.signer, enforce_iam)
         self.api = PubsubApi(self.registry, self.snapshots, self.policies)
         self.schema_api = SchemaApi(self.schemas, self.policies)
@@ -114,6 +117,7 @@ class Emulator:
         self.registry.load(snapshot)
         self.snapshots.load(snapshot)
         self.policies.load(snapshot)
+        self.retention.start()
         self.grpc.start()
         self.frontend = Frontend(
             self.settings.host,
@@ -129,6 +133,7 @@ class Emulator:
     def stop(self) -> None:
         if self.frontend is not None:
             self.frontend.stop()
+        self.retention.stop()
         self.registry.stop()
         self.grpc.stop()
         self.timer.stop()

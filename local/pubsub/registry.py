@@ -16,42 +16,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from local.pubsub import filters, names, protos, validate
 from local.pubsub import messages as messages_mod
+from local.pubsub import names, protos, validate
 from local.pubsub.errors import already_exists, invalid, not_found, unimplemented
 from local.pubsub.queue import Policy, SubscriptionQueue
+from local.pubsub.resources import Sub, Topic, copy_topic_retention, queue_policy
 
 log = logging.getLogger("local.pubsub.registry")
-
-# How often retention is enforced (messages, topic logs, snapshots): the shortest retention
-# Google allows is 10 minutes, so a minute keeps every expiry within 10% of its time.
-EXPIRY_INTERVAL = 60.0
-
-
-class Topic:
-    def __init__(self, pb) -> None:
-        self.pb = pb
-        self.subs: set[str] = set()  # guarded by ResourceRegistry._lock
-        self.snapshots: set[str] = set()  # guarded by ResourceRegistry._lock
-        # Held while ids are assigned and messages enqueued, so every subscription of this
-        # topic sees its messages in id order (what ordering keys rely on). Also guards log.
-        self.publish_lock = threading.Lock()
-        # seq -> message, in publish order, while the topic has message_retention_duration
-        self.log: dict[int, object] = {}
-
-    @property
-    def retention(self) -> float | None:
-        if not self.pb.HasField("message_retention_duration"):
-            return None
-        return validate.seconds(self.pb.message_retention_duration)
-
-
-class Sub:
-    def __init__(self, pb, queue: SubscriptionQueue) -> None:
-        self.pb = pb
-        self.queue = queue
-        self.matches = filters.parse(pb.filter)
-        self.pusher = None  # a started Pusher while pb.push_config.push_endpoint is set
 
 
 PusherFactory = Callable[[Sub], object]
@@ -116,39 +87,6 @@ class ResourceRegistry:
             )
         for sub in self._subs.values():
             self._sync_pusher(sub)
-        self._timer.schedule(time.monotonic() + EXPIRY_INTERVAL, self._on_expiry)
-
-    def _on_expiry(self, _now: float) -> float:
-        try:
-            self.expire(time.time())
-        except Exception:
-            log.exception("expiring retained messages failed")
-        return time.monotonic() + EXPIRY_INTERVAL
-
-    def expire(self, now: float) -> None:
-        """Enforces retention at epoch time ``now``: subscriptions' backlogs and retained acked
-        messages, topics' retained messages, and expired snapshots."""
-        with self._lock:
-            subs = list(self._subs.values())
-            topics = list(self._topics.items())
-        for sub in subs:
-            gone = sub.queue.expire(now)
-            if gone:
-                self._store.remove_messages([(sub.pb.name, seq) for seq in gone])
-        for name, topic in topics:
-            retention = topic.retention
-            with topic.publish_lock:
-                old = [
-                    seq
-                    for seq, msg in topic.log.items()
-                    if retention is None or msg.publish_time.seconds < now - retention
-                ]
-                for seq in old:
-                    del topic.log[seq]
-            if old:
-                self._store.remove_kept([(name, seq) for seq in old])
-        if self.snapshots is not None:
-            self.snapshots.expire(now)
 
     def sync(self) -> None:
         """Returns once every change so far is on disk (a no-op in memory)."""
@@ -208,7 +146,7 @@ class ResourceRegistry:
         for sub in subs:  # their topic_message_retention_duration follows the topic's
             pb = protos.Subscription()
             pb.CopyFrom(sub.pb)
-            _copy_topic_retention(merged, pb)
+            copy_topic_retention(merged, pb)
             self._replace(sub, pb)
         self._store.sync()
         return merged
@@ -254,30 +192,9 @@ class ResourceRegistry:
 
     # -- subscriptions --------------------------------------------------------------------------
 
-    def _policy(self, pb) -> Policy:
-        # Without a retry policy a failed message is ready again at once; a push subscription
-        # then pauses as a whole instead (the push backoff of its Pusher's window).
-        backoff = None
-        if pb.HasField("retry_policy"):
-            backoff = (
-                validate.seconds(pb.retry_policy.minimum_backoff),
-                validate.seconds(pb.retry_policy.maximum_backoff),
-            )
-        dead_letter = pb.dead_letter_policy
-        attempts = dead_letter.max_delivery_attempts if dead_letter.dead_letter_topic else None
-        return Policy(
-            name=pb.name,
-            ack_deadline=float(pb.ack_deadline_seconds),
-            ordering=pb.enable_message_ordering,
-            backoff=backoff,
-            max_attempts=attempts or None,
-            retain_acked=pb.retain_acked_messages,
-            retention=validate.seconds(pb.message_retention_duration) or validate.DEFAULT_RETENTION,
-        )
-
     def _new_sub(self, pb) -> Sub:
         return Sub(
-            pb, SubscriptionQueue(self._policy(pb), self._timer, self._store, self._dead_letter)
+            pb, SubscriptionQueue(queue_policy(pb), self._timer, self._store, self._dead_letter)
         )
 
     def create_subscription(self, pb):
@@ -288,7 +205,7 @@ class ResourceRegistry:
             topic = self._topics.get(pb.topic)
             if topic is None:
                 raise not_found(names.short(pb.topic))
-            _copy_topic_retention(topic.pb, pb)
+            copy_topic_retention(topic.pb, pb)
             sub = self._new_sub(pb)
             self._subs[pb.name] = sub
             topic.subs.add(pb.name)
@@ -329,7 +246,7 @@ class ResourceRegistry:
 
     def _replace(self, sub: Sub, pb) -> None:
         sub.pb = pb
-        sub.queue.configure(self._policy(pb))
+        sub.queue.configure(queue_policy(pb))
         self._store.put_subscription(pb.name, pb.SerializeToString())
         self._store.sync()
         self._sync_pusher(sub)
@@ -381,6 +298,14 @@ class ResourceRegistry:
             for name, sub in sorted(subs)
         }
 
+    def all_subscriptions(self) -> list[Sub]:
+        with self._lock:
+            return list(self._subs.values())
+
+    def all_topics(self) -> list[Topic]:
+        with self._lock:
+            return list(self._topics.values())
+
     def list_subscriptions(self, project: str) -> list:
         prefix = f"projects/{names.parse_project(project)}/subscriptions/"
         with self._lock:
@@ -405,9 +330,9 @@ class ResourceRegistry:
         secs, nanos = divmod(now, 1_000_000_000)
         nanos -= nanos % 1000  # the real service reports microseconds at most
         with topic.publish_lock:
+            snapshots = list(topic.snapshots)
             with self._lock:
                 subs = [self._subs[n] for n in topic.subs]
-                snapshots = list(topic.snapshots)
                 first = self._next_id
                 self._next_id += len(messages)
                 next_id = self._next_id
@@ -462,37 +387,3 @@ class ResourceRegistry:
                 dlt,
                 exc,
             )
-
-    # -- seek support ---------------------------------------------------------------------------
-
-    def topic_log(self, name: str) -> list[tuple[int, object]]:
-        """The messages a topic retains (message_retention_duration), in publish order."""
-        with self._lock:
-            topic = self._topics.get(name)
-        if topic is None:
-            return []
-        with topic.publish_lock:
-            return list(topic.log.items())
-
-    def attach_snapshot(self, topic_name: str, snapshot: str, attach: bool = True) -> None:
-        with self._lock:
-            topic = self._topics.get(topic_name)
-            if topic is not None:
-                (topic.snapshots.add if attach else topic.snapshots.discard)(snapshot)
-
-    def replace_backlog(self, sub: Sub, unacked: list, acked: list) -> None:
-        """Seek: the subscription's state becomes ``unacked`` + retained ``acked`` entries."""
-        sub.queue.reset(unacked, acked)
-        if self.durable:
-            rows = [(seq, m.SerializeToString(), False) for seq, m, _, _ in unacked]
-            rows += [(seq, m.SerializeToString(), True) for seq, m, _, _ in acked]
-            self._store.replace_messages(sub.pb.name, rows)
-        self._store.sync()
-
-
-def _copy_topic_retention(topic, sub) -> None:
-    """Subscription.topic_message_retention_duration is the topic's, output only."""
-    if topic.HasField("message_retention_duration"):
-        sub.topic_message_retention_duration.CopyFrom(topic.message_retention_duration)
-    else:
-        sub.ClearField("topic_message_retention_duration")

@@ -28,7 +28,7 @@ import threading
 import time
 
 from local.pubsub import names, protos, validate
-from local.pubsub.errors import already_exists, failed_precondition, invalid, not_found
+from local.pubsub.errors import ApiError, already_exists, failed_precondition, invalid, not_found
 
 # The longest a snapshot lives, and the least it may (pubsub.proto, Snapshot.expire_time).
 MAX_LIFETIME = 7 * 86400.0
@@ -57,7 +57,16 @@ class SnapshotBook:
             for seq, msg_blob in snapshot.kept.get(name, []):
                 snap.messages[seq] = protos.PubsubMessage.FromString(msg_blob)
             self._snaps[name] = snap
-            self._registry.attach_snapshot(snap.pb.topic, name)
+            self._attach(snap.pb.topic, name, True)
+
+    def _attach(self, topic_name: str, name: str, attach: bool) -> None:
+        """Makes the topic's publishes record into (or stop recording into) the snapshot."""
+        try:
+            topic = self._registry.topic(topic_name)
+        except ApiError:
+            return  # the topic is gone: nothing more to record
+        with topic.publish_lock:
+            (topic.snapshots.add if attach else topic.snapshots.discard)(name)
 
     # -- resources ------------------------------------------------------------------------------
 
@@ -85,7 +94,7 @@ class SnapshotBook:
             snap.messages = {seq: msg for seq, msg, _, _ in unacked}
             with self._lock:
                 self._snaps[name] = snap
-            self._registry.attach_snapshot(pb.topic, name)
+            topic.snapshots.add(name)
         self._store.put_resource("snapshot", name, pb.SerializeToString())
         if self._registry.durable:
             self._store.add_kept(
@@ -130,7 +139,7 @@ class SnapshotBook:
         snap = self.get(name)
         with self._lock:
             self._snaps.pop(name, None)
-        self._registry.attach_snapshot(snap.pb.topic, name, attach=False)
+        self._attach(snap.pb.topic, name, False)
         self._store.delete_resource("snapshot", name)
         self._store.clear_kept(name)
         self._store.sync()
@@ -172,7 +181,7 @@ class SnapshotBook:
         elif target == "time":
             when = request.time.seconds + request.time.nanos / 1e9
             offered = dict(own)
-            for seq, msg in self._registry.topic_log(sub.pb.topic):
+            for seq, msg in self._topic_log(sub.pb.topic):
                 if seq not in offered and sub.matches(msg.attributes):
                     offered[seq] = _item(seq, msg)
             unacked = [i for s, i in sorted(offered.items()) if _published(i[1]) >= when]
@@ -181,8 +190,22 @@ class SnapshotBook:
             raise invalid("A seek target (a time or a snapshot) is required.")
         if not sub.pb.retain_acked_messages:
             acked = []
-        self._registry.replace_backlog(sub, unacked, acked)
+        sub.queue.reset(unacked, acked)
+        if self._registry.durable:
+            rows = [(seq, m.SerializeToString(), False) for seq, m, _, _ in unacked]
+            rows += [(seq, m.SerializeToString(), True) for seq, m, _, _ in acked]
+            self._store.replace_messages(sub.pb.name, rows)
+        self._store.sync()
         return protos.SeekResponse()
+
+    def _topic_log(self, name: str) -> list[tuple[int, object]]:
+        """The messages the topic's own retention keeps, in publish order."""
+        try:
+            topic = self._registry.topic(name)
+        except ApiError:
+            return []
+        with topic.publish_lock:
+            return list(topic.log.items())
 
 
 def _item(seq: int, msg) -> tuple[int, object, int, str]:

@@ -330,10 +330,11 @@ def test_registry_expiry_drops_old_messages_topic_logs_and_snapshots(clients_for
         subscriber.create_subscription(name=sub, topic=topic)
         publisher.publish(topic, b"x").result(timeout=10)
         subscriber.create_snapshot(name=snapshot, subscription=sub)
-        emulator.registry.expire(time.time() + 3600)  # an hour on: the backlog (7 days) stays
+        assert len(emulator.registry.topic(topic).log) == 1
+        emulator.retention.expire(time.time() + 3600)  # an hour on: the backlog (7 days) stays
         assert emulator.registry.stats()[sub]["backlog"] == 1
-        assert emulator.registry.topic_log(topic) == []  # past the topic's 10 minutes
-        emulator.registry.expire(time.time() + 8 * 86400)
+        assert emulator.registry.topic(topic).log == {}  # past the topic's 10 minutes
+        emulator.retention.expire(time.time() + 8 * 86400)
         assert emulator.registry.stats()[sub]["backlog"] == 0
         with pytest.raises(Exception, match="not found"):
             subscriber.get_snapshot(snapshot=snapshot)
