@@ -61,7 +61,7 @@ class RestApp:
     def __init__(self, api: PubsubApi, signer, schema_api=None) -> None:
         self._api = api
         self._signer = signer
-        self._schemas = schema_api
+        self._schema_api = schema_api
 
     def handle(self, method: str, target: str, body: bytes) -> Response:
         url = urlsplit(target)
@@ -223,9 +223,9 @@ class RestApp:
             schema_id = query.get("schemaId", [""])[0]
             request = protos.CreateSchemaRequest(parent=parent, schema_id=schema_id)
             request.schema.CopyFrom(schema)
-            return self._schemas.CreateSchema(request)
+            return self._schema_api.CreateSchema(request)
         _allow(method, "GET")
-        return self._schemas.ListSchemas(
+        return self._schema_api.ListSchemas(
             protos.ListSchemasRequest(parent=parent, view=_view(query), **_paging(query))
         )
 
@@ -235,30 +235,30 @@ class RestApp:
         if args[1] == "validate":
             request = _parse(body, protos.ValidateSchemaRequest())
             request.parent = parent
-            return self._schemas.ValidateSchema(request)
+            return self._schema_api.ValidateSchema(request)
         request = _parse(body, protos.ValidateMessageRequest())
         request.parent = parent
-        return self._schemas.ValidateMessage(request)
+        return self._schema_api.ValidateMessage(request)
 
     def _schema(self, method, args, body, query):
         name = f"projects/{args[0]}/schemas/{args[1]}"
         if method == "GET":
-            return self._schemas.GetSchema(protos.GetSchemaRequest(name=name, view=_view(query)))
+            return self._schema_api.GetSchema(protos.GetSchemaRequest(name=name, view=_view(query)))
         _allow(method, "DELETE")
-        return self._schemas.DeleteSchema(protos.DeleteSchemaRequest(name=name))
+        return self._schema_api.DeleteSchema(protos.DeleteSchemaRequest(name=name))
 
     def _schema_action(self, method, args, body, query):
         name = f"projects/{args[0]}/schemas/{args[1]}"
         action = args[2]
         if action == "listRevisions":
             _allow(method, "GET")
-            return self._schemas.ListSchemaRevisions(
+            return self._schema_api.ListSchemaRevisions(
                 protos.ListSchemaRevisionsRequest(name=name, view=_view(query), **_paging(query))
             )
         if action == "deleteRevision":
             _allow(method, "DELETE")
             revision = query.get("revisionId", [""])[0]
-            return self._schemas.DeleteSchemaRevision(
+            return self._schema_api.DeleteSchemaRevision(
                 protos.DeleteSchemaRevisionRequest(name=name, revision_id=revision)
             )
         _allow(method, "POST")
@@ -269,7 +269,7 @@ class RestApp:
         else:
             raise ApiError("NOT_FOUND", f"No route for {method} :{action}.")
         request.name = name
-        return getattr(self._schemas, f"{action.capitalize()}Schema")(request)
+        return getattr(self._schema_api, f"{action.capitalize()}Schema")(request)
 
 
 def _allow(method: str, expected: str) -> None:
