@@ -111,7 +111,7 @@ def _unary(api: PubsubApi, name: str, fn):
         try:
             metadata = _metadata(context)
             api.authorize(name, request, metadata)
-            if name == "TestIamPermissions":
+            if name == "TestIamPermissions":  # answers for the caller its token names
                 return fn(request, metadata)
             return fn(request)
         except Exception as exc:

@@ -2,7 +2,9 @@
 
 The :class:`ResourceRegistry` owns the resource maps and fans published messages out to each
 attached subscription's :class:`SubscriptionQueue` (messages its filter rejects are simply
-not enqueued: the real service auto-acknowledges them). It persists every change through the
+not enqueued: the real service auto-acknowledges them), to the snapshots recording the topic
+and to the topic's own retained log. A topic with a schema has its messages checked and
+stamped by the SchemaBook before they get ids. It persists every change through the
 store and starts or stops a push worker when a subscription gains or loses a push endpoint.
 
 Resource protos are never mutated once published in a :class:`Sub` or :class:`Topic`: an
