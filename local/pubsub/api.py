@@ -1,10 +1,9 @@
-"""google.pubsub.v1 as plain methods: one per RPC, protobuf request in, protobuf response out.
+"""google.pubsub.v1 Publisher and Subscriber, and google.iam.v1.IAMPolicy, as plain methods:
+one per RPC, protobuf request in, protobuf response out.
 
 Both the gRPC servicer and the REST app call these, so the two surfaces cannot drift apart.
-Methods are named as the RPCs are. Not implemented, answered with UNIMPLEMENTED: snapshots
-(GetSnapshot, ListSnapshots, CreateSnapshot, UpdateSnapshot, DeleteSnapshot,
-ListTopicSnapshots), Seek, the SchemaService and IAM (those two services are not served at all,
-so gRPC answers UNIMPLEMENTED by itself).
+Methods are named as the RPCs are. The SchemaService is :class:`SchemaApi` (schema_api.py).
+:meth:`PubsubApi.authorize` is the IAM check made before an RPC (see iam.py).
 """
 
 from __future__ import annotations
@@ -12,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from local.pubsub import protos
-from local.pubsub.errors import invalid, unimplemented
-from local.pubsub.registry import Registry
+from local.pubsub.errors import exactly_once_failure, invalid
+from local.pubsub.registry import ResourceRegistry
 
 MAX_PULL_MESSAGES = 1000
 DEFAULT_PAGE_SIZE = 100
@@ -34,9 +33,30 @@ def _page(items: list, size: int, token: str, key: Callable[[object], str]) -> t
     return page, (key(page[-1]) if len(items) > size else "")
 
 
+# RPC -> (permission, request field naming the resource) checked under --enforce-iam.
+CHECKED = {
+    "Publish": ("pubsub.topics.publish", "topic"),
+    "Pull": ("pubsub.subscriptions.consume", "subscription"),
+    "StreamingPull": ("pubsub.subscriptions.consume", "subscription"),
+    "Acknowledge": ("pubsub.subscriptions.consume", "subscription"),
+    "ModifyAckDeadline": ("pubsub.subscriptions.consume", "subscription"),
+    "Seek": ("pubsub.subscriptions.consume", "subscription"),
+}
+
+
 class PubsubApi:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: ResourceRegistry, snapshots=None, policies=None) -> None:
         self.registry = registry
+        self.snapshots = snapshots  # SnapshotBook
+        self.policies = policies  # PolicyBook
+        self.schemas = registry.schemas  # SchemaBook
+
+    def authorize(self, rpc: str, request, metadata: dict[str, str]) -> None:
+        """Raises PERMISSION_DENIED when IAM is enforced and the caller may not make ``rpc``."""
+        if self.policies is None or not self.policies.enforce or rpc not in CHECKED:
+            return
+        permission, field = CHECKED[rpc]
+        self.policies.check(getattr(request, field), permission, metadata)
 
     # -- Publisher ------------------------------------------------------------------------------
 
@@ -51,6 +71,7 @@ class PubsubApi:
 
     def DeleteTopic(self, request):
         self.registry.delete_topic(request.topic)
+        self._forget(request.topic)
         return protos.Empty()
 
     def ListTopics(self, request):
@@ -64,7 +85,9 @@ class PubsubApi:
         return protos.ListTopicSubscriptionsResponse(subscriptions=page, next_page_token=token)
 
     def ListTopicSnapshots(self, request):
-        raise unimplemented("Snapshots")
+        snaps = self.snapshots.of_topic(request.topic)
+        page, token = _page(snaps, request.page_size, request.page_token, lambda s: s)
+        return protos.ListTopicSnapshotsResponse(snapshots=page, next_page_token=token)
 
     def Publish(self, request):
         ids = self.registry.publish(request.topic, list(request.messages))
@@ -87,6 +110,7 @@ class PubsubApi:
 
     def DeleteSubscription(self, request):
         self.registry.delete_subscription(request.subscription)
+        self._forget(request.subscription)
         return protos.Empty()
 
     def ListSubscriptions(self, request):
@@ -121,7 +145,13 @@ class PubsubApi:
         if not ack_ids:
             raise invalid("No ack ids were given.")
         check_ack_ids(ack_ids)
-        sub.queue.ack(ack_ids)
+        failed = sub.queue.ack(ack_ids)
+        if sub.pb.enable_exactly_once_delivery:
+            # Exactly-once: answer only once the ack is on disk (no redelivery after a kill),
+            # and report the ack ids that could not be acknowledged.
+            self.registry.sync()
+            if failed:
+                raise exactly_once_failure(failed)
         return protos.Empty()
 
     def ModifyAckDeadline(self, request):
@@ -131,16 +161,69 @@ class PubsubApi:
             raise invalid("No ack ids were given.")
         check_deadline(request.ack_deadline_seconds)
         check_ack_ids(ack_ids)
-        sub.queue.modify(ack_ids, request.ack_deadline_seconds)
+        failed = sub.queue.modify(ack_ids, request.ack_deadline_seconds)
+        if failed and sub.pb.enable_exactly_once_delivery:
+            raise exactly_once_failure(failed)
         return protos.Empty()
 
-    def GetSnapshot(self, request):
-        raise unimplemented("Snapshots")
+    # -- snapshots and seek ---------------------------------------------------------------------
 
-    ListSnapshots = CreateSnapshot = UpdateSnapshot = DeleteSnapshot = GetSnapshot
+    def GetSnapshot(self, request):
+        return self.snapshots.get(request.snapshot).pb
+
+    def ListSnapshots(self, request):
+        snaps = self.snapshots.list(request.project)
+        page, token = _page(snaps, request.page_size, request.page_token, lambda s: s.name)
+        return protos.ListSnapshotsResponse(snapshots=page, next_page_token=token)
+
+    def CreateSnapshot(self, request):
+        return self.snapshots.create(request)
+
+    def UpdateSnapshot(self, request):
+        return self.snapshots.update(request.snapshot, request.update_mask)
+
+    def DeleteSnapshot(self, request):
+        self.snapshots.delete(request.snapshot)
+        self._forget(request.snapshot)
+        return protos.Empty()
 
     def Seek(self, request):
-        raise unimplemented("Seek")
+        return self.snapshots.seek(request)
+
+    # -- IAM (google.iam.v1.IAMPolicy) ----------------------------------------------------------
+
+    def _resource(self, name: str) -> None:
+        """NOT_FOUND unless ``name`` is an existing topic, subscription, snapshot or schema."""
+        kind = name.split("/")[2] if name.count("/") == 3 else ""
+        if kind == "topics":
+            self.registry.topic(name)
+        elif kind == "subscriptions":
+            self.registry.sub(name)
+        elif kind == "snapshots":
+            self.snapshots.get(name)
+        elif kind == "schemas":
+            self.schemas.resolve(name)
+        else:
+            raise invalid(f"Invalid resource name given (name={name}).")
+
+    def _forget(self, name: str) -> None:
+        if self.policies is not None:
+            self.policies.forget(name)
+
+    def GetIamPolicy(self, request):
+        self._resource(request.resource)
+        return self.policies.get(request.resource)
+
+    def SetIamPolicy(self, request):
+        self._resource(request.resource)
+        mask = request.update_mask if request.HasField("update_mask") else None
+        return self.policies.set(request.resource, request.policy, mask)
+
+    def TestIamPermissions(self, request, metadata: dict[str, str] | None = None):
+        self._resource(request.resource)
+        caller = self.policies.caller(metadata or {})
+        granted = self.policies.test(request.resource, list(request.permissions), caller)
+        return protos.TestIamPermissionsResponse(permissions=granted)
 
 
 def check_deadline(seconds: int) -> None:

@@ -30,20 +30,35 @@ CODES: dict[str, tuple[int, int]] = {
 class ApiError(Exception):
     """A request failed with a canonical Google status (e.g. ``NOT_FOUND``) and a message."""
 
-    def __init__(self, status: str, message: str) -> None:
+    def __init__(self, status: str, message: str, details: tuple = ()) -> None:
         if status not in CODES:
             raise ValueError(f"unknown status {status!r}")
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
+        self.details = details  # protobuf messages (google.rpc.ErrorInfo ...) sent alongside
+
+    @property
+    def code(self) -> int:
+        return CODES[self.status][0]
 
     @property
     def http_status(self) -> int:
         return CODES[self.status][1]
 
     def to_json(self) -> dict:
-        """Google's REST error body."""
-        return {"error": {"code": self.http_status, "message": self.message, "status": self.status}}
+        """Google's REST error body, with ``details`` as protobuf JSON carrying ``@type``."""
+        error = {"code": self.http_status, "message": self.message, "status": self.status}
+        if self.details:
+            from google.protobuf import any_pb2, json_format
+
+            packed = []
+            for detail in self.details:
+                wrapper = any_pb2.Any()
+                wrapper.Pack(detail)
+                packed.append(json_format.MessageToDict(wrapper))
+            error["details"] = packed
+        return {"error": error}
 
 
 def invalid(message: str) -> ApiError:
@@ -58,6 +73,29 @@ def not_found(resource: str) -> ApiError:
 def already_exists(resource: str) -> ApiError:
     return ApiError(
         "ALREADY_EXISTS", f"Resource already exists in the project (resource={resource})."
+    )
+
+
+def failed_precondition(message: str) -> ApiError:
+    return ApiError("FAILED_PRECONDITION", message)
+
+
+def exactly_once_failure(ack_ids: list[str]) -> ApiError:
+    """What the real service answers when some ack ids of an exactly-once subscription fail:
+    INVALID_ARGUMENT with a google.rpc.ErrorInfo whose metadata maps each failed ack id to its
+    reason (the client library completes those futures with AcknowledgeError INVALID_ACK_ID)."""
+    from google.rpc import error_details_pb2
+
+    info = error_details_pb2.ErrorInfo(
+        reason="EXACTLY_ONCE_ACKID_FAILURE",
+        domain="pubsub.googleapis.com",
+        metadata=dict.fromkeys(ack_ids, "PERMANENT_FAILURE_INVALID_ACK_ID"),
+    )
+    return ApiError(
+        "INVALID_ARGUMENT",
+        "Some acknowledgement ids in the request were invalid. This could be because the "
+        "acknowledgement ids have expired or the acknowledgement ids were malformed.",
+        (info,),
     )
 
 

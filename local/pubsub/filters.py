@@ -15,9 +15,13 @@ Grammar (cloud.google.com/pubsub/docs/subscription-message-filter)::
 Google's rules kept here: keywords are upper case; AND and OR cannot be mixed at one level
 without parentheses (``a AND b OR c`` is rejected); values are string literals.
 
-Approximations, said plainly: ``attributes.k != "v"`` is taken as ``NOT attributes.k = "v"``
-(a message without ``k`` matches); string literals take the C-style escapes
-(``\\n \\t \\\\ \\" \\xHH \\uHHHH \\UHHHHHHHH`` and octal), single quotes are not accepted.
+``attributes.k != "v"`` matches every message that does not have ``k`` equal to ``v``,
+messages without ``k`` included: Google's filtering table lists ``attributes.name != "com"``
+as "messages without the name attribute and the value of com", and Google's own fake
+(google-cloud-go's ``pstest``) evaluates it as ``NOT (has k AND k = v)``.
+
+Approximations, said plainly: string literals take the C-style escapes (``\\n \\t \\\\ \\"
+\\xHH \\uHHHH \\UHHHHHHHH`` and octal); single quotes are not accepted.
 """
 
 from __future__ import annotations
@@ -137,10 +141,6 @@ class _Parser:
             raise FilterError(f"expected {want!r} {where}")
         self.i += 1
         return tok
-
-    def at_word(self, text: str) -> bool:
-        tok = self.peek()
-        return tok is not None and tok.kind == "word" and tok.text == text
 
     def expression(self) -> Predicate:
         terms = [self.term()]

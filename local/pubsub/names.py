@@ -1,6 +1,6 @@
 """Resource-name rules of Pub/Sub, pure.
 
-A topic or subscription id is 3-255 characters, starts with a letter, uses only
+A topic, subscription, snapshot or schema id is 3-255 characters, starts with a letter, uses only
 ``[A-Za-z0-9-_.~+%]`` and does not start with ``goog``
 (cloud.google.com/pubsub/docs/pubsub-basics#resource_names). Project ids are only checked to be
 non-empty and free of ``/``: the emulator, like the official one, accepts any project.
@@ -14,7 +14,7 @@ from local.pubsub.errors import invalid
 
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}")
 _PROJECT = re.compile(r"projects/([^/]+)")
-_RESOURCE = re.compile(r"projects/([^/]+)/(topics|subscriptions)/([^/]+)")
+_RESOURCE = re.compile(r"projects/([^/]+)/(topics|subscriptions|snapshots|schemas)/([^/]+)")
 
 # What a subscription's `topic` becomes after its topic is deleted (the real service's value).
 DELETED_TOPIC = "_deleted-topic_"
@@ -40,6 +40,16 @@ def parse_topic(name: str) -> tuple[str, str]:
 def parse_subscription(name: str) -> tuple[str, str]:
     """``projects/P/subscriptions/S`` -> ``(P, S)``; INVALID_ARGUMENT otherwise."""
     return _parse(name, "subscriptions")
+
+
+def parse_snapshot(name: str) -> tuple[str, str]:
+    """``projects/P/snapshots/S`` -> ``(P, S)``; INVALID_ARGUMENT otherwise."""
+    return _parse(name, "snapshots")
+
+
+def parse_schema(name: str) -> tuple[str, str]:
+    """``projects/P/schemas/S`` -> ``(P, S)``; INVALID_ARGUMENT otherwise."""
+    return _parse(name, "schemas")
 
 
 def parse_project(name: str) -> str:

@@ -114,7 +114,35 @@ CreateSnapshotRequest = _pubsub.CreateSnapshotRequest.pb()
 UpdateSnapshotRequest = _pubsub.UpdateSnapshotRequest.pb()
 DeleteSnapshotRequest = _pubsub.DeleteSnapshotRequest.pb()
 SeekRequest = _pubsub.SeekRequest.pb()
+SeekResponse = _pubsub.SeekResponse.pb()
+Snapshot = _pubsub.Snapshot.pb()
+ListSnapshotsResponse = _pubsub.ListSnapshotsResponse.pb()
 
+_schema = sys.modules["google.pubsub_v1.types.schema"]  # loaded with the types package
+
+Schema = _schema.Schema.pb()
+Encoding = _schema.Encoding  # proto-plus enum: Encoding.JSON == 1
+CreateSchemaRequest = _schema.CreateSchemaRequest.pb()
+GetSchemaRequest = _schema.GetSchemaRequest.pb()
+ListSchemasRequest = _schema.ListSchemasRequest.pb()
+ListSchemasResponse = _schema.ListSchemasResponse.pb()
+ListSchemaRevisionsRequest = _schema.ListSchemaRevisionsRequest.pb()
+ListSchemaRevisionsResponse = _schema.ListSchemaRevisionsResponse.pb()
+CommitSchemaRequest = _schema.CommitSchemaRequest.pb()
+RollbackSchemaRequest = _schema.RollbackSchemaRequest.pb()
+DeleteSchemaRevisionRequest = _schema.DeleteSchemaRevisionRequest.pb()
+DeleteSchemaRequest = _schema.DeleteSchemaRequest.pb()
+ValidateSchemaRequest = _schema.ValidateSchemaRequest.pb()
+ValidateSchemaResponse = _schema.ValidateSchemaResponse.pb()
+ValidateMessageRequest = _schema.ValidateMessageRequest.pb()
+ValidateMessageResponse = _schema.ValidateMessageResponse.pb()
+
+from google.iam.v1 import iam_policy_pb2, policy_pb2  # noqa: E402  (after the types)
 from google.protobuf import empty_pb2  # noqa: E402  (after the types, which import protobuf)
 
 Empty = empty_pb2.Empty
+Policy = policy_pb2.Policy
+GetIamPolicyRequest = iam_policy_pb2.GetIamPolicyRequest
+SetIamPolicyRequest = iam_policy_pb2.SetIamPolicyRequest
+TestIamPermissionsRequest = iam_policy_pb2.TestIamPermissionsRequest
+TestIamPermissionsResponse = iam_policy_pb2.TestIamPermissionsResponse

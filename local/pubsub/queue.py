@@ -15,9 +15,15 @@ States of an :class:`Entry` (a message waiting in this subscription)::
   :meth:`SubscriptionQueue.on_timer`, which acts only on what is really due.
 * Flow control of a StreamingPull stream is a :class:`Holder`; leases count against it until
   they end, and waiters are woken when room appears.
+* With ``retain_acked`` an acknowledged entry is kept (state ACKED, in ``_acked``) until its
+  retention ends, so a Seek to a time can make it unacknowledged again; :meth:`expire` drops
+  what is older than the subscription's ``message_retention_duration`` (leased entries wait for
+  their lease to end first).
+* :meth:`ack` and :meth:`modify` return the ack ids they could not apply (unknown, or the lease
+  ended): exactly-once delivery reports those to the client, at-least-once ignores them.
+* :meth:`reset` replaces the whole state at once (Seek).
 
-Approximations: no exactly-once delivery; message retention is not enforced (messages wait
-until acked or the subscription is deleted).
+One state machine under one lock, so it stays in one file (a little over 400 lines).
 """
 
 from __future__ import annotations
@@ -31,7 +37,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-WAITING, READY, LEASED, DELAYED, GONE = range(5)
+from local.pubsub.flowcontrol import Holder
+
+__all__ = ["Holder", "Policy", "SubscriptionQueue"]
+
+WAITING, READY, LEASED, DELAYED, GONE, ACKED = range(6)
 BOOT = os.urandom(4).hex()  # makes ack ids of this process unlike those of an earlier one
 
 
@@ -44,6 +54,8 @@ class Policy:
     ordering: bool = False
     backoff: tuple[float, float] | None = None  # (minimum, maximum) seconds, or immediate
     max_attempts: int | None = None  # dead-letter policy's max_delivery_attempts
+    retain_acked: bool = False  # retain_acked_messages: acked entries kept for Seek
+    retention: float = 7 * 86400.0  # message_retention_duration in seconds
 
     def delay(self, failures: int) -> float:
         """Wait before redelivering after ``failures`` failed deliveries: min * 2^(n-1), capped."""
@@ -51,26 +63,6 @@ class Policy:
             return 0.0
         low, high = self.backoff
         return min(high, low * (2 ** max(0, failures - 1)))
-
-
-class Holder:
-    """Flow control of one StreamingPull stream (0 means unlimited)."""
-
-    __slots__ = ("bytes", "max_bytes", "max_messages", "messages")
-
-    def __init__(self, max_messages: int = 0, max_bytes: int = 0) -> None:
-        self.max_messages = max_messages
-        self.max_bytes = max_bytes
-        self.messages = 0
-        self.bytes = 0
-
-    def room(self, cap: int) -> tuple[int, int]:
-        """(messages, bytes) this holder may still take, at most ``cap`` messages."""
-        n = cap if not self.max_messages else min(cap, self.max_messages - self.messages)
-        b = 0 if not self.max_bytes else max(1, self.max_bytes - self.bytes)
-        if self.max_bytes and self.bytes >= self.max_bytes:
-            n = 0
-        return n, b
 
 
 class Entry:
@@ -123,6 +115,7 @@ class SubscriptionQueue:
         self._ties = itertools.count()
         self._acks = itertools.count(1)
         self._timer_at = float("inf")
+        self._acked: dict[int, Entry] = {}  # retained acknowledged entries (retain_acked)
         self.closed = False
 
     # -- configuration ------------------------------------------------------------------------
@@ -141,6 +134,7 @@ class SubscriptionQueue:
             self._by_ack.clear()
             self._keys.clear()
             self._heap.clear()
+            self._acked.clear()
             self._cond.notify_all()
 
     def wake(self) -> None:
@@ -152,6 +146,62 @@ class SubscriptionQueue:
         with self._lock:
             return len(self._entries)
 
+    def unacked(self) -> list[tuple[int, object, int, str]]:
+        """(seq, message, size, ordering key) of every unacknowledged entry, leased or not."""
+        with self._lock:
+            return [(e.seq, e.msg, e.size, e.msg.ordering_key) for e in self._sorted()]
+
+    def retained(self) -> tuple[list, list]:
+        """(unacknowledged, retained acknowledged) entries as (seq, message, size, key)."""
+        with self._lock:
+            acked = [self._acked[seq] for seq in sorted(self._acked)]
+            return (
+                [(e.seq, e.msg, e.size, e.msg.ordering_key) for e in self._sorted()],
+                [(e.seq, e.msg, e.size, e.msg.ordering_key) for e in acked],
+            )
+
+    def oldest_publish_time(self) -> float | None:
+        """Publish time (epoch seconds) of the oldest unacknowledged message, if any."""
+        with self._lock:
+            if not self._entries:
+                return None
+            return min(_published(e.msg) for e in self._entries.values())
+
+    def reset(self, unacked: list, acked: list) -> None:
+        """Replaces the whole state (Seek): ``unacked`` waits to be delivered, ``acked`` is kept
+        as retained. Outstanding leases end without effect: their ack ids stop working."""
+        with self._cond:
+            if self.closed:
+                return
+            self._entries.clear()
+            self._ready.clear()
+            self._by_ack.clear()
+            self._keys.clear()
+            self._heap.clear()
+            self._acked.clear()
+            for seq, msg, size, _ in acked:
+                entry = Entry(seq, msg, size, "", 0)
+                entry.state = ACKED
+                self._acked[seq] = entry
+        self.add(unacked)
+
+    def expire(self, now: float) -> list[int]:
+        """Drops entries published more than the retention ago (epoch ``now``); returns seqs."""
+        cutoff = now - self.policy.retention
+        gone: list[int] = []
+        with self._cond:
+            for seq in [s for s, e in self._acked.items() if _published(e.msg) < cutoff]:
+                del self._acked[seq]
+                gone.append(seq)
+            wake = False
+            for entry in list(self._entries.values()):
+                if entry.state != LEASED and _published(entry.msg) < cutoff:
+                    wake |= self._drop(entry)
+                    gone.append(entry.seq)
+            if wake:
+                self._cond.notify_all()
+        return gone
+
     # -- messages in ----------------------------------------------------------------------------
 
     def add(self, items: list[tuple[int, object, int, str]], attempts: int = 0) -> None:
@@ -161,6 +211,9 @@ class SubscriptionQueue:
                 return
             ordering = self.policy.ordering
             for seq, msg, size, key in items:
+                if seq in self._entries:
+                    continue  # already waiting here (a Seek may offer it twice)
+                self._acked.pop(seq, None)
                 entry = Entry(seq, msg, size, key if ordering else "", attempts)
                 self._entries[seq] = entry
                 if entry.key:
@@ -192,7 +245,7 @@ class SubscriptionQueue:
         end = time.monotonic() + timeout
         with self._cond:
             while True:
-                if self.closed:
+                if self.closed or (active is not None and not active()):
                     return []
                 n, nbytes = holder.room(max_messages) if holder else (max_messages, 0)
                 if n > 0 and self._ready:
@@ -200,7 +253,7 @@ class SubscriptionQueue:
                     if got:
                         return got
                 remaining = end - time.monotonic()
-                if remaining <= 0 or (active is not None and not active()):
+                if remaining <= 0:
                     return []
                 self._cond.wait(min(remaining, 1.0))
 
@@ -236,31 +289,46 @@ class SubscriptionQueue:
 
     # -- acks and deadlines ---------------------------------------------------------------------
 
-    def ack(self, ack_ids: list[str]) -> None:
-        """Acknowledges; unknown or ended leases are ignored, as the real service does."""
+    def ack(self, ack_ids: list[str]) -> list[str]:
+        """Acknowledges; returns the ack ids that were unknown or whose lease had ended (the
+        at-least-once service ignores those, exactly-once delivery reports them)."""
+        invalid: list[str] = []
         with self._cond:
             gone = []
             wake = False
+            retain = self.policy.retain_acked
             for ack_id in ack_ids:
                 entry = self._by_ack.pop(ack_id, None)
                 if entry is None or entry.state != LEASED:
+                    invalid.append(ack_id)
                     continue
                 wake |= self._release(entry)
                 wake |= self._remove(entry)
+                if retain:
+                    entry.state = ACKED
+                    entry.ack_id = None
+                    self._acked[entry.seq] = entry
                 gone.append((self.policy.name, entry.seq))
             if gone:
-                self._store.remove_messages(gone)
+                if retain:
+                    self._store.set_acked(gone)
+                else:
+                    self._store.remove_messages(gone)
             if wake:  # a holder has room again, or the next message of a key is READY
                 self._cond.notify_all()
+        return invalid
 
-    def modify(self, ack_ids: list[str], seconds: float) -> None:
-        """Sets the lease of each ack id to end ``seconds`` from now; 0 is a nack."""
+    def modify(self, ack_ids: list[str], seconds: float) -> list[str]:
+        """Sets the lease of each ack id to end ``seconds`` from now; 0 is a nack. Returns the
+        ack ids that were unknown or whose lease had ended."""
         dead: list[Entry] = []
+        invalid: list[str] = []
         with self._cond:
             now = time.monotonic()
             for ack_id in ack_ids:
                 entry = self._by_ack.get(ack_id)
                 if entry is None or entry.state != LEASED:
+                    invalid.append(ack_id)
                     continue
                 if seconds <= 0:
                     self._fail(entry, now, dead)
@@ -270,6 +338,7 @@ class SubscriptionQueue:
             self._cond.notify_all()
         if dead:
             self._on_dead_letter(self.policy, dead)
+        return invalid
 
     def on_timer(self, now: float) -> float | None:
         """Ends the leases whose deadline passed and the backoffs that are over."""
@@ -330,6 +399,20 @@ class SubscriptionQueue:
             entry.state = READY
             self._ready.appendleft(entry)
 
+    def _sorted(self) -> list[Entry]:
+        return [self._entries[seq] for seq in sorted(self._entries)]
+
+    def _drop(self, entry: Entry) -> bool:
+        """Forgets an entry that is not leased, wherever it waits; True if a key head moved."""
+        if entry.key:
+            line = self._keys.get(entry.key)
+            if line and line[0] is not entry and entry in line:
+                line.remove(entry)
+                entry.state = GONE
+                self._entries.pop(entry.seq, None)
+                return False
+        return self._remove(entry)  # READY/DELAYED ones are skipped where they wait
+
     def _remove(self, entry: Entry) -> bool:
         """Forgets the entry; True if that made the next message of its ordering key READY."""
         entry.state = GONE
@@ -345,3 +428,7 @@ class SubscriptionQueue:
                     return True
                 del self._keys[entry.key]
         return False
+
+
+def _published(msg) -> float:
+    return msg.publish_time.seconds + msg.publish_time.nanos / 1e9

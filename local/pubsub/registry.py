@@ -1,8 +1,10 @@
 """Topics and subscriptions: create, read, update, delete, list, publish, dead-letter.
 
-The :class:`Registry` owns the resource maps and fans published messages out to each attached
-subscription's :class:`SubscriptionQueue` (messages a subscription's filter rejects are simply
-not enqueued: the real service auto-acknowledges them). It persists every change through the
+The :class:`ResourceRegistry` owns the resource maps and fans published messages out to each
+attached subscription's :class:`SubscriptionQueue` (messages its filter rejects are simply
+not enqueued: the real service auto-acknowledges them), to the snapshots recording the topic
+and to the topic's own retained log. A topic with a schema has its messages checked and
+stamped by the SchemaBook before they get ids. It persists every change through the
 store and starts or stops a push worker when a subscription gains or loses a push endpoint.
 
 Resource protos are never mutated once published in a :class:`Sub` or :class:`Topic`: an
@@ -15,52 +17,32 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
-from local.pubsub import filters, names, protos, validate
-from local.pubsub.errors import already_exists, invalid, not_found
+from local.pubsub import messages as messages_mod
+from local.pubsub import names, protos, validate
+from local.pubsub.errors import already_exists, invalid, not_found, unimplemented
 from local.pubsub.queue import Policy, SubscriptionQueue
+from local.pubsub.resources import Sub, Topic, copy_topic_retention, queue_policy
 
 log = logging.getLogger("local.pubsub.registry")
-
-MAX_ATTRIBUTES = 100
-MAX_ATTRIBUTE_KEY_BYTES = 256
-MAX_ATTRIBUTE_VALUE_BYTES = 1024
-MAX_ORDERING_KEY_BYTES = 1024
-
-
-class Topic:
-    def __init__(self, pb) -> None:
-        self.pb = pb
-        self.subs: set[str] = set()  # guarded by Registry._lock
-        # Held while ids are assigned and messages enqueued, so every subscription of this
-        # topic sees its messages in id order (what ordering keys rely on).
-        self.publish_lock = threading.Lock()
-
-
-class Sub:
-    def __init__(self, pb, queue: SubscriptionQueue) -> None:
-        self.pb = pb
-        self.queue = queue
-        self.matches = filters.parse(pb.filter)
-        self.pusher = None  # a started Pusher while pb.push_config.push_endpoint is set
 
 
 PusherFactory = Callable[[Sub], object]
 
 
-class Registry:
+class ResourceRegistry:
     def __init__(
         self,
         store,
         timer,
-        push_retry: tuple[float, float],
         pusher_factory: PusherFactory | None = None,
+        schemas=None,
     ) -> None:
         self._store = store
         self._timer = timer
-        self._push_retry = push_retry
         self._pusher_factory = pusher_factory
+        self.schemas = schemas  # a SchemaBook that checks messages of topics with a schema
+        self.snapshots = None  # the SnapshotBook, set by the emulator
         # _lock protects _topics, _subs, every Topic.subs set and _next_id.
         self._lock = threading.Lock()
         self._topics: dict[str, Topic] = {}
@@ -82,12 +64,21 @@ class Registry:
             if pb.topic in self._topics:
                 self._topics[pb.topic].subs.add(name)
             by_attempts: dict[int, list] = {}
-            for seq, msg_blob, attempts in snapshot.messages.get(name, []):
+            acked = []
+            for seq, msg_blob, attempts, was_acked in snapshot.messages.get(name, []):
                 msg = protos.PubsubMessage.FromString(msg_blob)
                 item = (seq, msg, len(msg_blob), msg.ordering_key)
-                by_attempts.setdefault(attempts, []).append(item)
+                if was_acked:
+                    acked.append(item)
+                else:
+                    by_attempts.setdefault(attempts, []).append(item)
+            if acked:
+                sub.queue.reset([], acked)
             for attempts, items in by_attempts.items():
                 sub.queue.add(items, attempts=attempts)
+        for name, topic in self._topics.items():
+            for seq, msg_blob in snapshot.kept.get(name, []):
+                topic.log[seq] = protos.PubsubMessage.FromString(msg_blob)
         count = sum(len(v) for v in snapshot.messages.values())
         if snapshot.topics or snapshot.subscriptions:
             log.info(
@@ -99,6 +90,10 @@ class Registry:
         for sub in self._subs.values():
             self._sync_pusher(sub)
 
+    def sync(self) -> None:
+        """Returns once every change so far is on disk (a no-op in memory)."""
+        self._store.sync()
+
     def stop(self) -> None:
         with self._lock:
             subs = list(self._subs.values())
@@ -109,8 +104,15 @@ class Registry:
 
     # -- topics ---------------------------------------------------------------------------------
 
+    def _check_schema(self, pb) -> None:
+        if pb.HasField("schema_settings"):
+            if self.schemas is None:
+                raise unimplemented("Schemas")
+            self.schemas.check_settings(pb.schema_settings)
+
     def create_topic(self, pb):
         validate.check_topic(pb)
+        self._check_schema(pb)
         with self._lock:
             if pb.name in self._topics:
                 raise already_exists(names.short(pb.name))
@@ -133,10 +135,35 @@ class Registry:
             topic.pb, update, mask, validate.TOPIC_UPDATABLE, {"name"}, "Topic"
         )
         validate.check_topic(merged)
-        topic.pb = merged
+        self._check_schema(merged)
+        with topic.publish_lock:
+            topic.pb = merged
+            if topic.retention is None:
+                topic.log.clear()
         self._store.put_topic(merged.name, merged.SerializeToString())
+        if topic.retention is None:
+            self._store.clear_kept(merged.name)
+        with self._lock:
+            subs = [self._subs[n] for n in topic.subs]
+        for sub in subs:  # their topic_message_retention_duration follows the topic's
+            pb = protos.Subscription()
+            pb.CopyFrom(sub.pb)
+            copy_topic_retention(merged, pb)
+            self._replace(sub, pb)
         self._store.sync()
         return merged
+
+    def schema_deleted(self, schema: str) -> None:
+        """Topics of a deleted schema point at ``_deleted-schema_`` (and refuse messages)."""
+        with self._lock:
+            topics = [t for t in self._topics.values() if t.pb.schema_settings.schema == schema]
+        for topic in topics:
+            pb = protos.Topic()
+            pb.CopyFrom(topic.pb)
+            pb.schema_settings.schema = "_deleted-schema_"
+            topic.pb = pb
+            self._store.put_topic(pb.name, pb.SerializeToString())
+        self._store.sync()
 
     def delete_topic(self, name: str) -> None:
         self.topic(name)
@@ -145,6 +172,7 @@ class Registry:
             if topic is None:
                 raise not_found(names.short(name))
             self._store.delete_topic(name)
+            self._store.clear_kept(name)
             for sub_name in topic.subs:
                 sub = self._subs[sub_name]
                 pb = protos.Subscription()
@@ -166,28 +194,9 @@ class Registry:
 
     # -- subscriptions --------------------------------------------------------------------------
 
-    def _policy(self, pb) -> Policy:
-        backoff = None
-        if pb.HasField("retry_policy"):
-            backoff = (
-                validate.seconds(pb.retry_policy.minimum_backoff),
-                validate.seconds(pb.retry_policy.maximum_backoff),
-            )
-        elif pb.push_config.push_endpoint:
-            backoff = self._push_retry
-        dead_letter = pb.dead_letter_policy
-        attempts = dead_letter.max_delivery_attempts if dead_letter.dead_letter_topic else None
-        return Policy(
-            name=pb.name,
-            ack_deadline=float(pb.ack_deadline_seconds),
-            ordering=pb.enable_message_ordering,
-            backoff=backoff,
-            max_attempts=attempts or None,
-        )
-
     def _new_sub(self, pb) -> Sub:
         return Sub(
-            pb, SubscriptionQueue(self._policy(pb), self._timer, self._store, self._dead_letter)
+            pb, SubscriptionQueue(queue_policy(pb), self._timer, self._store, self._dead_letter)
         )
 
     def create_subscription(self, pb):
@@ -198,6 +207,7 @@ class Registry:
             topic = self._topics.get(pb.topic)
             if topic is None:
                 raise not_found(names.short(pb.topic))
+            copy_topic_retention(topic.pb, pb)
             sub = self._new_sub(pb)
             self._subs[pb.name] = sub
             topic.subs.add(pb.name)
@@ -238,7 +248,7 @@ class Registry:
 
     def _replace(self, sub: Sub, pb) -> None:
         sub.pb = pb
-        sub.queue.configure(self._policy(pb))
+        sub.queue.configure(queue_policy(pb))
         self._store.put_subscription(pb.name, pb.SerializeToString())
         self._store.sync()
         self._sync_pusher(sub)
@@ -290,6 +300,14 @@ class Registry:
             for name, sub in sorted(subs)
         }
 
+    def all_subscriptions(self) -> list[Sub]:
+        with self._lock:
+            return list(self._subs.values())
+
+    def all_topics(self) -> list[Topic]:
+        with self._lock:
+            return list(self._topics.values())
+
     def list_subscriptions(self, project: str) -> list:
         prefix = f"projects/{names.parse_project(project)}/subscriptions/"
         with self._lock:
@@ -298,16 +316,23 @@ class Registry:
     # -- messages -------------------------------------------------------------------------------
 
     def publish(self, topic_name: str, messages: list, check: bool = True) -> list[str]:
-        """Stamps ids and publish times, enqueues to every matching subscription, persists."""
+        """Stamps ids and publish times, enqueues to every matching subscription, persists.
+
+        A client's messages (``check``) are checked against the limits and, when the topic has
+        a schema, validated against it and given the schema attributes; dead letters are not.
+        """
         topic = self.topic(topic_name)
         if not messages:
             raise invalid("The request contains no messages.")
         if check:
-            _check_messages(messages)
+            messages_mod.check(messages)
+            if topic.pb.HasField("schema_settings") and self.schemas is not None:
+                self.schemas.stamp(topic.pb.schema_settings, messages)
         now = time.time_ns()
         secs, nanos = divmod(now, 1_000_000_000)
         nanos -= nanos % 1000  # the real service reports microseconds at most
         with topic.publish_lock:
+            snapshots = list(topic.snapshots)
             with self._lock:
                 subs = [self._subs[n] for n in topic.subs]
                 first = self._next_id
@@ -332,7 +357,17 @@ class Registry:
                     if self.durable:
                         blobs = {seq: blob for seq, _, _, blob in stamped}
                         rows.extend((sub.pb.name, seq, blobs[seq]) for seq, _, _, _ in items)
+            kept = []
+            owners = snapshots + ([topic.pb.name] if topic.retention is not None else [])
+            if topic.retention is not None:
+                topic.log.update((seq, m) for seq, m, _, _ in stamped)
+            if snapshots and self.snapshots is not None:
+                self.snapshots.record(snapshots, [(seq, m) for seq, m, _, _ in stamped])
+            if self.durable:
+                kept = [(owner, seq, blob) for owner in owners for seq, _, _, blob in stamped]
             self._store.add_messages(rows, next_id)
+            if kept:
+                self._store.add_kept(kept)
         self._store.sync()
         return [str(seq) for seq, _, _, _ in stamped]
 
@@ -343,23 +378,7 @@ class Registry:
         except Exception:
             return
         dlt = sub.pb.dead_letter_policy.dead_letter_topic
-        project, sub_id = names.parse_subscription(policy.name)
-        out = []
-        for entry in entries:
-            msg = protos.PubsubMessage()
-            msg.data = entry.msg.data
-            msg.attributes.update(entry.msg.attributes)
-            msg.ordering_key = entry.msg.ordering_key
-            published = entry.msg.publish_time.ToDatetime(tzinfo=UTC)
-            msg.attributes.update(
-                {
-                    "CloudPubSubDeadLetterSourceDeliveryCount": str(entry.attempts),
-                    "CloudPubSubDeadLetterSourceSubscription": sub_id,
-                    "CloudPubSubDeadLetterSourceSubscriptionProject": project,
-                    "CloudPubSubDeadLetterSourceTopicPublishTime": _dlq_time(published),
-                }
-            )
-            out.append(msg)
+        out = [messages_mod.dead_letter_copy(e.msg, e.attempts, policy.name) for e in entries]
         try:
             self.publish(dlt, out, check=False)
         except Exception as exc:
@@ -370,28 +389,3 @@ class Registry:
                 dlt,
                 exc,
             )
-
-
-def _dlq_time(when: datetime) -> str:
-    """The format seen in real dead-lettered messages: 2022-08-12T15:56:29.732+00:00."""
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}+00:00"
-
-
-def _check_messages(messages: list) -> None:
-    for msg in messages:
-        if not msg.data and not msg.attributes:
-            raise invalid(
-                "Some messages in the publish request are empty: each message must "
-                "contain either non-empty data, or at least one attribute."
-            )
-        if len(msg.attributes) > MAX_ATTRIBUTES:
-            raise invalid(f"A message has more than {MAX_ATTRIBUTES} attributes.")
-        for key, value in msg.attributes.items():
-            if not key or len(key.encode()) > MAX_ATTRIBUTE_KEY_BYTES:
-                raise invalid(f"Invalid attribute key {key!r}: 1 to 256 bytes.")
-            if key.startswith("goog"):
-                raise invalid(f"Invalid attribute key {key!r}: 'goog' keys are reserved.")
-            if len(value.encode()) > MAX_ATTRIBUTE_VALUE_BYTES:
-                raise invalid(f"The value of attribute {key!r} is longer than 1024 bytes.")
-        if len(msg.ordering_key.encode()) > MAX_ORDERING_KEY_BYTES:
-            raise invalid("An ordering key is longer than 1024 bytes.")

@@ -1,4 +1,5 @@
-"""The REST/JSON surface of pubsub.googleapis.com v1, on the same :class:`PubsubApi`.
+"""The REST/JSON surface of pubsub.googleapis.com v1, on the same :class:`PubsubApi` and
+:class:`SchemaApi` as gRPC: topics, subscriptions, snapshots and Seek, schemas, IAM.
 
 Paths and bodies are Google's (``PUT /v1/projects/p/topics/t``,
 ``POST /v1/projects/p/subscriptions/s:pull`` ...), JSON is protobuf's JSON mapping (camelCase,
@@ -25,7 +26,7 @@ from google.protobuf import json_format
 
 from local.pubsub import protos
 from local.pubsub.api import PubsubApi
-from local.pubsub.errors import ApiError, invalid, unimplemented
+from local.pubsub.errors import ApiError, invalid
 
 log = logging.getLogger("local.pubsub.rest")
 
@@ -33,23 +34,34 @@ Response = tuple[int, dict[str, str], bytes]
 _JSON = {"Content-Type": "application/json; charset=UTF-8"}
 
 _SEG = r"([^/:]+)"
+_IAM = r"(getIamPolicy|setIamPolicy|testIamPermissions)"
 _ROUTES: list[tuple[re.Pattern, str]] = [
     (re.compile(rf"/v1/projects/{_SEG}/topics"), "topics"),
     (re.compile(rf"/v1/projects/{_SEG}/topics/{_SEG}"), "topic"),
     (re.compile(rf"/v1/projects/{_SEG}/topics/{_SEG}:publish"), "publish"),
     (re.compile(rf"/v1/projects/{_SEG}/topics/{_SEG}/subscriptions"), "topic_subscriptions"),
-    (re.compile(rf"/v1/projects/{_SEG}/topics/{_SEG}/snapshots"), "unimplemented"),
+    (re.compile(rf"/v1/projects/{_SEG}/topics/{_SEG}/snapshots"), "topic_snapshots"),
+    (
+        re.compile(rf"/v1/projects/{_SEG}/(topics|subscriptions|snapshots|schemas)/{_SEG}:{_IAM}"),
+        "iam",
+    ),
     (re.compile(rf"/v1/projects/{_SEG}/subscriptions"), "subscriptions"),
     (re.compile(rf"/v1/projects/{_SEG}/subscriptions/{_SEG}"), "subscription"),
     (re.compile(rf"/v1/projects/{_SEG}/subscriptions/{_SEG}:(\w+)"), "subscription_action"),
-    (re.compile(r"/v1/projects/[^/]+/snapshots(/.*)?"), "unimplemented"),
+    (re.compile(rf"/v1/projects/{_SEG}/snapshots"), "snapshots"),
+    (re.compile(rf"/v1/projects/{_SEG}/snapshots/{_SEG}"), "snapshot"),
+    (re.compile(rf"/v1/projects/{_SEG}/schemas"), "schemas"),
+    (re.compile(rf"/v1/projects/{_SEG}/schemas:(validate|validateMessage)"), "schemas_action"),
+    (re.compile(rf"/v1/projects/{_SEG}/schemas/{_SEG}"), "schema"),
+    (re.compile(rf"/v1/projects/{_SEG}/schemas/{_SEG}:(\w+)"), "schema_action"),
 ]
 
 
 class RestApp:
-    def __init__(self, api: PubsubApi, signer) -> None:
+    def __init__(self, api: PubsubApi, signer, schema_api=None) -> None:
         self._api = api
         self._signer = signer
+        self._schema_api = schema_api
 
     def handle(self, method: str, target: str, body: bytes) -> Response:
         url = urlsplit(target)
@@ -148,13 +160,12 @@ class RestApp:
         "modifyAckDeadline": (protos.ModifyAckDeadlineRequest, "ModifyAckDeadline"),
         "modifyPushConfig": (protos.ModifyPushConfigRequest, "ModifyPushConfig"),
         "detach": (protos.DetachSubscriptionRequest, "DetachSubscription"),
+        "seek": (protos.SeekRequest, "Seek"),
     }
 
     def _subscription_action(self, method, args, body, query):
         name = f"projects/{args[0]}/subscriptions/{args[1]}"
         action = args[2]
-        if action == "seek":
-            raise unimplemented("Seek")
         if action not in self._ACTIONS:
             raise ApiError("NOT_FOUND", f"No route for {method} :{action}.")
         _allow(method, "POST")
@@ -163,8 +174,102 @@ class RestApp:
         request.subscription = name
         return getattr(self._api, rpc)(request)
 
-    def _unimplemented(self, method, args, body, query):
-        raise unimplemented("Snapshots")
+    def _topic_snapshots(self, method, args, body, query):
+        _allow(method, "GET")
+        return self._api.ListTopicSnapshots(
+            protos.ListTopicSnapshotsRequest(
+                topic=f"projects/{args[0]}/topics/{args[1]}", **_paging(query)
+            )
+        )
+
+    def _snapshots(self, method, args, body, query):
+        _allow(method, "GET")
+        return self._api.ListSnapshots(
+            protos.ListSnapshotsRequest(project=f"projects/{args[0]}", **_paging(query))
+        )
+
+    def _snapshot(self, method, args, body, query):
+        name = f"projects/{args[0]}/snapshots/{args[1]}"
+        if method == "PUT":
+            request = _parse(body, protos.CreateSnapshotRequest())
+            request.name = name
+            return self._api.CreateSnapshot(request)
+        if method == "GET":
+            return self._api.GetSnapshot(protos.GetSnapshotRequest(snapshot=name))
+        if method == "PATCH":
+            request = _parse(body, protos.UpdateSnapshotRequest())
+            request.snapshot.name = request.snapshot.name or name
+            return self._api.UpdateSnapshot(request)
+        _allow(method, "DELETE")
+        return self._api.DeleteSnapshot(protos.DeleteSnapshotRequest(snapshot=name))
+
+    def _iam(self, method, args, body, query):
+        resource = f"projects/{args[0]}/{args[1]}/{args[2]}"
+        if args[3] == "getIamPolicy":
+            return self._api.GetIamPolicy(protos.GetIamPolicyRequest(resource=resource))
+        _allow(method, "POST")
+        if args[3] == "setIamPolicy":
+            request = _parse(body, protos.SetIamPolicyRequest())
+            request.resource = resource
+            return self._api.SetIamPolicy(request)
+        request = _parse(body, protos.TestIamPermissionsRequest())
+        request.resource = resource
+        return self._api.TestIamPermissions(request)
+
+    def _schemas(self, method, args, body, query):
+        parent = f"projects/{args[0]}"
+        if method == "POST":
+            schema = _parse(body, protos.Schema())
+            schema_id = query.get("schemaId", [""])[0]
+            request = protos.CreateSchemaRequest(parent=parent, schema_id=schema_id)
+            request.schema.CopyFrom(schema)
+            return self._schema_api.CreateSchema(request)
+        _allow(method, "GET")
+        return self._schema_api.ListSchemas(
+            protos.ListSchemasRequest(parent=parent, view=_view(query), **_paging(query))
+        )
+
+    def _schemas_action(self, method, args, body, query):
+        _allow(method, "POST")
+        parent = f"projects/{args[0]}"
+        if args[1] == "validate":
+            request = _parse(body, protos.ValidateSchemaRequest())
+            request.parent = parent
+            return self._schema_api.ValidateSchema(request)
+        request = _parse(body, protos.ValidateMessageRequest())
+        request.parent = parent
+        return self._schema_api.ValidateMessage(request)
+
+    def _schema(self, method, args, body, query):
+        name = f"projects/{args[0]}/schemas/{args[1]}"
+        if method == "GET":
+            return self._schema_api.GetSchema(protos.GetSchemaRequest(name=name, view=_view(query)))
+        _allow(method, "DELETE")
+        return self._schema_api.DeleteSchema(protos.DeleteSchemaRequest(name=name))
+
+    def _schema_action(self, method, args, body, query):
+        name = f"projects/{args[0]}/schemas/{args[1]}"
+        action = args[2]
+        if action == "listRevisions":
+            _allow(method, "GET")
+            return self._schema_api.ListSchemaRevisions(
+                protos.ListSchemaRevisionsRequest(name=name, view=_view(query), **_paging(query))
+            )
+        if action == "deleteRevision":
+            _allow(method, "DELETE")
+            revision = query.get("revisionId", [""])[0]
+            return self._schema_api.DeleteSchemaRevision(
+                protos.DeleteSchemaRevisionRequest(name=name, revision_id=revision)
+            )
+        _allow(method, "POST")
+        if action == "commit":
+            request = _parse(body, protos.CommitSchemaRequest())
+        elif action == "rollback":
+            request = _parse(body, protos.RollbackSchemaRequest())
+        else:
+            raise ApiError("NOT_FOUND", f"No route for {method} :{action}.")
+        request.name = name
+        return getattr(self._schema_api, f"{action.capitalize()}Schema")(request)
 
 
 def _allow(method: str, expected: str) -> None:
@@ -182,6 +287,12 @@ def _paging(query: dict) -> dict:
     if "pageToken" in query:
         out["page_token"] = query["pageToken"][0]
     return out
+
+
+def _view(query: dict) -> int:
+    """The ``view`` query parameter (BASIC/FULL, or its number) as the SchemaView value."""
+    value = query.get("view", ["0"])[0]
+    return {"BASIC": 1, "FULL": 2}.get(value, int(value) if value.isdigit() else 0)
 
 
 def _body(raw: bytes) -> dict:

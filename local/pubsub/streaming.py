@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from local.pubsub import api, protos
 from local.pubsub.errors import ApiError, invalid
 from local.pubsub.queue import Holder
-from local.pubsub.registry import Registry
+from local.pubsub.registry import ResourceRegistry
 
 log = logging.getLogger("local.pubsub.streaming")
 
@@ -28,8 +28,11 @@ POLL = 1.0
 
 
 class StreamingPullSession:
-    def __init__(self, registry: Registry, requests: Iterator, context) -> None:
+    def __init__(
+        self, registry: ResourceRegistry, requests: Iterator, context, authorize=None
+    ) -> None:
         self._registry = registry
+        self._authorize = authorize  # callback(first request): the IAM check, may raise
         self._requests = requests
         self._context = context
         self._closed = threading.Event()
@@ -42,6 +45,8 @@ class StreamingPullSession:
             return
         if not first.subscription:
             raise invalid("The first StreamingPullRequest must name a subscription.")
+        if self._authorize is not None:
+            self._authorize(first)
         sub = self._sub = self._registry.sub(first.subscription)
         self._set_deadline(first.stream_ack_deadline_seconds)
         holder = Holder(max(0, first.max_outstanding_messages), max(0, first.max_outstanding_bytes))
@@ -50,7 +55,8 @@ class StreamingPullSession:
         reader = threading.Thread(target=self._read, name="pubsub-stream-reader", daemon=True)
         reader.start()
         props = protos.StreamingPullResponse.SubscriptionProperties(
-            message_ordering_enabled=sub.pb.enable_message_ordering
+            message_ordering_enabled=sub.pb.enable_message_ordering,
+            exactly_once_delivery_enabled=sub.pb.enable_exactly_once_delivery,
         )
         try:
             while not self._closed.is_set():

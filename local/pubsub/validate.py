@@ -5,8 +5,8 @@ ack deadline 10-600 s (0 means the default 10 s); message retention 10 min - 31 
 7 days); dead-letter max_delivery_attempts 5-100 (0 means 5); retry backoff 0-600 s each
 (defaults 10 s and 600 s); filter at most 256 bytes; a subscription's expiration TTL defaults to
 31 days. Features the emulator does not have are refused with UNIMPLEMENTED rather than stored
-and silently ignored: exactly-once delivery, BigQuery/Cloud Storage/Bigtable subscriptions,
-schemas, ingestion sources and message transforms.
+and silently ignored: BigQuery/Cloud Storage/Bigtable subscriptions, ingestion sources and
+message transforms.
 """
 
 from __future__ import annotations
@@ -26,7 +26,13 @@ DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_MIN_BACKOFF = 10.0
 DEFAULT_MAX_BACKOFF = 600.0
 
-TOPIC_UPDATABLE = {"labels", "message_storage_policy", "kms_key_name", "message_retention_duration"}
+TOPIC_UPDATABLE = {
+    "labels",
+    "message_storage_policy",
+    "kms_key_name",
+    "message_retention_duration",
+    "schema_settings",
+}
 SUBSCRIPTION_UPDATABLE = {
     "ack_deadline_seconds",
     "push_config",
@@ -50,8 +56,6 @@ def check_topic(topic) -> None:
     names.parse_topic(topic.name)
     if topic.HasField("message_retention_duration"):
         _check_retention(topic.message_retention_duration, "message_retention_duration")
-    if topic.HasField("schema_settings"):
-        raise unimplemented("Schemas (schema_settings)")
     if topic.HasField("ingestion_data_source_settings"):
         raise unimplemented("Import topics (ingestion_data_source_settings)")
     if len(topic.message_transforms):
@@ -92,8 +96,6 @@ def check_subscription(sub) -> None:
             filters.parse(sub.filter)
         except filters.FilterError as exc:
             raise invalid(f"Invalid filter expression: {exc}.") from None
-    if sub.enable_exactly_once_delivery:
-        raise unimplemented("Exactly-once delivery")
     for field in ("bigquery_config", "cloud_storage_config", "bigtable_config"):
         if sub.HasField(field):
             raise unimplemented(f"Export subscriptions ({field})")

@@ -13,10 +13,10 @@
           monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub_emulator)
           publisher = pubsub_v1.PublisherClient()
 
-The rest are this folder's helpers: ``publisher`` / ``subscriber`` (official clients on the
-module's emulator), ``names`` (unique resource paths per test), ``push_endpoint`` (a real
-HTTP server recording pushes), ``emulator_process`` (own processes, e.g. to ``kill -9`` and
-restart on one ``--data-dir``) and ``clients_for``.
+The rest are this folder's helpers: ``publisher`` / ``subscriber`` / ``schema_client``
+(official clients on the module's emulator), ``names`` (unique resource paths per test),
+``push_endpoint`` (a real HTTP server recording pushes), ``emulator_process`` (own processes,
+e.g. to ``kill -9`` and restart on one ``--data-dir``) and ``clients_for``.
 """
 
 from __future__ import annotations
@@ -56,6 +56,18 @@ def clients(pubsub_emulator):
     yield publisher, subscriber
     publisher.stop()
     subscriber.close()
+
+
+@pytest.fixture(scope="module")
+def schema_client(pubsub_emulator):
+    """The official SchemaServiceClient on the module's emulator (insecure gRPC channel)."""
+    import grpc
+    from google.pubsub_v1.services.schema_service.transports import SchemaServiceGrpcTransport
+
+    channel = grpc.insecure_channel(pubsub_emulator)
+    client = pubsub_v1.SchemaServiceClient(transport=SchemaServiceGrpcTransport(channel=channel))
+    yield client
+    channel.close()
 
 
 @pytest.fixture

@@ -167,12 +167,8 @@ def test_unimplemented_features(publisher, subscriber, names):
     publisher.create_topic(name=topic)
     subscriber.create_subscription(name=sub, topic=topic)
     with pytest.raises(exceptions.MethodNotImplemented):
-        subscriber.create_snapshot(name=f"projects/{PROJECT}/snapshots/x", subscription=sub)
-    with pytest.raises(exceptions.MethodNotImplemented):
-        subscriber.seek(request={"subscription": sub, "snapshot": "x"})
-    with pytest.raises(exceptions.MethodNotImplemented):
         subscriber.create_subscription(
-            request={"name": names.sub("eo"), "topic": topic, "enable_exactly_once_delivery": True}
+            request={"name": names.sub("bq"), "topic": topic, "bigquery_config": {"table": "t"}}
         )
 
 

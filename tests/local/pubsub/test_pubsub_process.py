@@ -147,3 +147,51 @@ def test_client_with_pubsub_emulator_host(pubsub_emulator, monkeypatch):
     [message] = _pull_all(subscriber, sub, 1)
     assert message.message.data == b"via env"
     subscriber.close()
+
+
+OPTIONS = {
+    # flag: (environment variable, value given, attribute, parsed value, default)
+    "--host": ("LOCAL_PUBSUB_HOST", "0.0.0.0", "host", "0.0.0.0", "127.0.0.1"),
+    "--port": ("LOCAL_PUBSUB_PORT", "9999", "port", 9999, 8085),
+    "--data-dir": ("LOCAL_PUBSUB_DATA_DIR", "/tmp/x", "data_dir", "/tmp/x", None),
+    "--push-retry-min": ("LOCAL_PUBSUB_PUSH_RETRY_MIN", "0.5", "push_retry_min", 0.5, 0.1),
+    "--push-retry-max": ("LOCAL_PUBSUB_PUSH_RETRY_MAX", "90", "push_retry_max", 90.0, 60.0),
+    "--push-concurrency": ("LOCAL_PUBSUB_PUSH_CONCURRENCY", "3", "push_concurrency", 3, 8),
+    "--enforce-iam": ("LOCAL_PUBSUB_ENFORCE_IAM", "true", "enforce_iam", True, False),
+    "--log-level": ("LOCAL_PUBSUB_LOG_LEVEL", "DEBUG", "log_level", "DEBUG", "INFO"),
+}
+
+
+def test_every_cli_option_has_an_environment_variable(monkeypatch):
+    from local.pubsub.__main__ import parse_args
+
+    for variable, *_ in OPTIONS.values():
+        monkeypatch.delenv(variable, raising=False)
+    defaults = parse_args([])
+    assert {a: getattr(defaults, a) for _, _, a, _, _ in OPTIONS.values()} == {
+        a: default for _, _, a, _, default in OPTIONS.values()
+    }
+    for variable, value, *_ in OPTIONS.values():
+        monkeypatch.setenv(variable, value)
+    from_env = parse_args([])
+    assert {a: getattr(from_env, a) for _, _, a, _, _ in OPTIONS.values()} == {
+        a: parsed for _, _, a, parsed, _ in OPTIONS.values()
+    }
+    # The flag wins over the environment (tests/conftest.py and local/stack.py pass flags).
+    flags = parse_args(["--port", "0", "--push-retry-min", "0.05", "--push-retry-max", "0.2"])
+    assert (flags.port, flags.push_retry_min, flags.push_retry_max) == (0, 0.05, 0.2)
+    # Every option of the parser is in the table above.
+    import argparse
+
+    from local.pubsub import __main__ as cli
+
+    seen = set()
+    original = argparse.ArgumentParser.add_argument
+
+    def spy(self, *names, **kwargs):
+        seen.update(n for n in names if n.startswith("--"))
+        return original(self, *names, **kwargs)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "add_argument", spy)
+    cli.parse_args([])
+    assert seen - {"--help"} == set(OPTIONS)

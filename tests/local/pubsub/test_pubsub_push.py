@@ -366,3 +366,73 @@ def test_ordered_push_delivers_one_key_in_order(
     expected = [b"%d" % i for i in range(6)] + [b"5"] + [b"%d" % i for i in range(6, 20)]
     assert data == [*expected, b"end"]
     ordered.stop()
+
+
+def test_without_a_retry_policy_a_failing_push_dead_letters_within_seconds(
+    emulator_process, clients_for, push_endpoint, names
+):
+    """Google's push backoff (100 ms doubling, up to 60 s), not the 10 s .. 600 s of a retry
+    policy's defaults: five failed attempts take about 1.5 s. The emulator runs with its
+    defaults here, not the fast settings of the module's fixture."""
+    emulator = emulator_process()
+    publisher, subscriber = clients_for(emulator.target)
+    dead, dead_sub = names.topic("dead"), names.sub("dead")
+    publisher.create_topic(name=dead)
+    subscriber.create_subscription(name=dead_sub, topic=dead)
+    path = f"/poison-{names.tag}"
+    push_endpoint.respond(path, lambda r: 500)
+    topic, _ = _push_sub(
+        publisher,
+        subscriber,
+        names,
+        push_endpoint.url(path),
+        dead_letter_policy={"dead_letter_topic": dead, "max_delivery_attempts": 5},
+    )
+    publisher.publish(topic, b"poison").result(timeout=10)
+    response = subscriber.pull(subscription=dead_sub, max_messages=1, timeout=20)
+    [dead_lettered] = response.received_messages
+    assert dead_lettered.message.data == b"poison"
+    assert dead_lettered.message.attributes["CloudPubSubDeadLetterSourceDeliveryCount"] == "5"
+    records = push_endpoint.received(path)
+    assert len(records) == 5
+    gaps = [b["time"] - a["time"] for a, b in itertools.pairwise(records)]
+    for gap, floor in zip(gaps, [0.1, 0.2, 0.4, 0.8], strict=True):
+        assert gap >= floor - 0.02, gaps
+    # 1.5 s of pauses; the old 10 s .. 600 s default would have taken 150 s.
+    assert records[-1]["time"] - records[0]["time"] < 10, gaps
+    publisher.stop()
+    subscriber.close()
+
+
+def test_the_push_window_starts_small_and_grows_while_pushes_succeed(
+    publisher, subscriber, names, push_endpoint
+):
+    path = f"/window-{names.tag}"
+    lock = threading.Lock()
+    state = {"in_flight": 0, "done": 0}
+    seen: list[tuple[int, int]] = []  # (requests in flight, responses finished) at each arrival
+
+    def answer(record):
+        with lock:
+            state["in_flight"] += 1
+            seen.append((state["in_flight"], state["done"]))
+        time.sleep(0.05)
+        with lock:
+            state["in_flight"] -= 1
+            state["done"] += 1
+        return 204
+
+    push_endpoint.respond(path, answer)
+    topic, sub = names.topic(), names.sub()
+    publisher.create_topic(name=topic)
+    subscriber.create_subscription(name=sub, topic=topic, ack_deadline_seconds=60)
+    for i in range(60):
+        publisher.publish(topic, b"%d" % i)
+    publisher.publish(topic, b"last").result(timeout=10)
+    subscriber.modify_push_config(
+        request={"subscription": sub, "push_config": {"push_endpoint": push_endpoint.url(path)}}
+    )
+    push_endpoint.wait_for(path, 61, timeout=30)
+    before_any_answer = [n for n, done in seen if done == 0]
+    assert max(before_any_answer) <= 3  # Google's "small single-digit window" to begin with
+    assert 3 < max(n for n, _ in seen) <= 8  # grew, up to --push-concurrency

@@ -11,6 +11,7 @@ import pytest
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import pubsub_v1
+from google.pubsub_v1.types import Schema
 
 
 @pytest.fixture
@@ -111,7 +112,7 @@ def test_rest_errors(call, names):
     assert status == 400
     assert call("GET", "/v1/nothing/here")[0] == 404
     status, body = call("POST", f"/v1/{names.sub()}:seek", {})
-    assert (status, body["error"]["status"]) == (501, "UNIMPLEMENTED")
+    assert (status, body["error"]["status"]) == (404, "NOT_FOUND")
 
 
 def test_generated_rest_transport(pubsub_emulator, names):
@@ -138,3 +139,64 @@ def test_generated_rest_transport(pubsub_emulator, names):
     client.publish(topic, b"over rest").result(timeout=10)
     got = subscriber.pull(subscription=sub, max_messages=1, timeout=10)
     assert got.received_messages[0].message.data == b"over rest"
+
+
+def test_snapshots_seek_schemas_and_iam_over_the_generated_rest_transports(pubsub_emulator, names):
+    rest = {
+        "transport": "rest",
+        "credentials": AnonymousCredentials(),
+        "client_options": {"api_endpoint": f"http://{pubsub_emulator}"},
+    }
+    publisher = pubsub_v1.PublisherClient(**rest)
+    subscriber = pubsub_v1.SubscriberClient(**rest)
+    schemas = pubsub_v1.SchemaServiceClient(**rest)
+    parent = "projects/test-project"
+
+    schema = schemas.create_schema(
+        parent=parent,
+        schema={"type_": "AVRO", "definition": json.dumps({"type": "string"})},
+        schema_id=f"rest-{names.tag}",
+    )
+    assert schema.type_ == Schema.Type.AVRO
+    assert [s.revision_id for s in schemas.list_schema_revisions(name=schema.name)] == [
+        schema.revision_id
+    ]
+    schemas.validate_message(
+        request={"parent": parent, "name": schema.name, "message": b'"ok"', "encoding": "JSON"}
+    )
+    with pytest.raises(exceptions.BadRequest):
+        schemas.validate_message(
+            request={"parent": parent, "name": schema.name, "message": b"7", "encoding": "JSON"}
+        )
+
+    topic, sub = names.topic(), names.sub()
+    publisher.create_topic(
+        request={"name": topic, "schema_settings": {"schema": schema.name, "encoding": "JSON"}}
+    )
+    subscriber.create_subscription(
+        request={"name": sub, "topic": topic, "retain_acked_messages": True}
+    )
+    publisher.publish(topic, b'"first"').result(timeout=10)
+    snapshot = subscriber.create_snapshot(
+        name=f"{parent}/snapshots/rest-{names.tag}", subscription=sub
+    )
+    [received] = subscriber.pull(subscription=sub, max_messages=1, timeout=10).received_messages
+    assert received.message.attributes["googclient_schemaencoding"] == "JSON"
+    subscriber.acknowledge(subscription=sub, ack_ids=[received.ack_id])
+    subscriber.seek(request={"subscription": sub, "snapshot": snapshot.name})
+    [again] = subscriber.pull(subscription=sub, max_messages=1, timeout=10).received_messages
+    assert again.message.data == b'"first"'
+    assert [s.name for s in subscriber.list_snapshots(project=parent)].count(snapshot.name) == 1
+
+    policy = publisher.set_iam_policy(
+        request={
+            "resource": topic,
+            "policy": {"bindings": [{"role": "roles/pubsub.viewer", "members": ["allUsers"]}]},
+        }
+    )
+    assert publisher.get_iam_policy(request={"resource": topic}).etag == policy.etag
+    granted = subscriber.test_iam_permissions(
+        request={"resource": sub, "permissions": ["pubsub.subscriptions.consume"]}
+    )
+    assert list(granted.permissions) == ["pubsub.subscriptions.consume"]
+    schemas.delete_schema(name=schema.name)

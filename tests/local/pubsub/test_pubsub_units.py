@@ -163,14 +163,42 @@ def test_store_round_trip(tmp_path):
     )
     store.set_attempts("projects/p/subscriptions/s", 2, 4)
     store.remove_message("projects/p/subscriptions/s", 1)
+    store.add_messages([("projects/p/subscriptions/r", 3, b"m3")], next_id=4)
+    store.set_acked([("projects/p/subscriptions/r", 3)])
+    store.put_resource("schema", "projects/p/schemas/x", b"schema")
+    store.put_resource("policy", "projects/p/topics/t", b"policy")
+    store.delete_resource("policy", "projects/p/topics/t")
+    store.add_kept([("projects/p/snapshots/n", 2, b"m2"), ("projects/p/topics/t", 3, b"m3")])
+    store.remove_kept([("projects/p/topics/t", 3)])
     store.sync()
     store.stop()
     again = SqliteStore(str(tmp_path))
     snap = again.start()
     assert snap.topics == [("projects/p/topics/t", b"topic")]
-    assert snap.messages == {"projects/p/subscriptions/s": [(2, b"m2", 4)]}
-    assert snap.next_id == 3
+    assert snap.messages == {
+        "projects/p/subscriptions/s": [(2, b"m2", 4, False)],
+        "projects/p/subscriptions/r": [(3, b"m3", 0, True)],  # retained, acknowledged
+    }
+    assert snap.resources == {"schema": [("projects/p/schemas/x", b"schema")]}
+    assert snap.kept == {"projects/p/snapshots/n": [(2, b"m2")]}
+    assert snap.next_id == 4
     again.stop()
+
+
+def test_store_opens_a_data_dir_from_before_retained_acks(tmp_path):
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "pubsub.sqlite3")
+    db.execute(
+        "CREATE TABLE messages (sub TEXT NOT NULL, seq INTEGER NOT NULL, pb BLOB NOT NULL,"
+        " attempts INTEGER NOT NULL, PRIMARY KEY (sub, seq)) WITHOUT ROWID"
+    )
+    db.execute("INSERT INTO messages VALUES ('projects/p/subscriptions/s', 7, x'00', 1)")
+    db.commit()
+    db.close()
+    store = SqliteStore(str(tmp_path))
+    assert store.start().messages == {"projects/p/subscriptions/s": [(7, b"\x00", 1, False)]}
+    store.stop()
 
 
 def test_push_times_out_at_the_ack_deadline(timer, push_endpoint):
@@ -208,3 +236,107 @@ def test_push_times_out_at_the_ack_deadline(timer, push_endpoint):
         assert q.backlog() == 0
     finally:
         pusher.stop()
+
+
+def test_push_window_slow_start_and_shrink():
+    from local.pubsub.pushwindow import PushWindow
+
+    window = PushWindow(ceiling=8, backoff=(0.1, 60.0))
+    assert window.size == 3  # a small single-digit window to begin with
+    active = lambda: True  # noqa: E731
+    for _ in range(3):
+        assert window.acquire(active, timeout=0.01)
+    assert not window.acquire(active, timeout=0.01)  # full
+    for _ in range(3):
+        window.release(True)
+    assert window.size == 6  # one more per success: it doubles each round trip
+    for _ in range(4):
+        assert window.acquire(active, timeout=0.01)
+        window.release(True)
+    assert window.size == 8  # the ceiling
+    assert window.acquire(active, timeout=0.01)
+    window.release(False)
+    assert window.size == 4  # halved on a failure
+    for _ in range(5):
+        assert window.acquire(active, timeout=0.01)
+        window.release(False)
+    assert window.size == 1  # never below one
+    assert not window.paused()  # failures without pause=True (a retry policy) do not pause
+
+
+def test_push_window_pause_doubles_and_ends_with_a_success():
+    from local.pubsub.pushwindow import PushWindow
+
+    window = PushWindow(ceiling=4, backoff=(0.1, 0.3))
+    spans = []
+    for _ in range(4):
+        assert window.acquire(lambda: True, timeout=1.0)
+        before = time.monotonic()
+        window.release(False, pause=True)
+        spans.append(window.paused_until - before)
+    assert [round(s, 2) for s in spans] == [0.1, 0.2, 0.3, 0.3]  # 100 ms doubling, capped
+    started = time.monotonic()
+    assert window.acquire(lambda: True, timeout=2.0)  # waits for the pause to end
+    assert time.monotonic() - started >= 0.25
+    window.release(True)
+    assert window.acquire(lambda: True, timeout=0.01)
+    window.release(False, pause=True)
+    assert round(window.paused_until - time.monotonic(), 1) == 0.1  # the streak started over
+
+
+def _old_msg(i: int, age: float):
+    m = _msg(i)
+    m.publish_time.FromNanoseconds(int((time.time() - age) * 1e9))
+    return m
+
+
+def test_queue_retention_expires_backlog_and_retained_acks(timer):
+    q = _queue(timer, retain_acked=True, retention=600.0)
+    q.add([(1, _old_msg(1, 900), 10, ""), (2, _old_msg(2, 900), 10, ""), (3, _msg(3), 10, "")])
+    leased = q.pull(1)  # message 1, leased: it waits for its lease to end before expiring
+    assert len(leased) == 1
+    [(ack_2, _, _)] = q.pull(1)
+    assert q.ack([ack_2]) == []
+    assert [s for s, *_ in q.retained()[1]] == [2]  # acked, but retained for Seek
+    assert sorted(q.expire(time.time())) == [2]  # the old retained ack; 1 is leased
+    assert q.retained() == ([(1, leased[0][1], 10, ""), (3, q.unacked()[1][1], 10, "")], [])
+    q.modify([leased[0][0]], 0)
+    assert q.expire(time.time()) == [1]
+    assert [s for s, *_ in q.unacked()] == [3]
+
+
+def test_queue_reset_replaces_the_state_and_ends_leases(timer):
+    q = _queue(timer, ordering=True)
+    q.add([(1, _msg(1, "k"), 10, "k"), (2, _msg(2, "k"), 10, "k")])
+    [(ack_id, _, _)] = q.pull(10)
+    q.reset([(5, _msg(5, "k"), 10, "k"), (6, _msg(6, "k"), 10, "k")], [(1, _msg(1), 10, "")])
+    assert q.ack([ack_id]) == [ack_id]  # the old lease ended: its ack id fails
+    [(first, m, _)] = q.pull(10)  # ordering still holds: one at a time per key
+    assert m.message_id == "5"
+    assert q.ack([first]) == []
+    assert [m.message_id for _, m, _ in q.pull(10)] == ["6"]
+
+
+def test_registry_expiry_drops_old_messages_topic_logs_and_snapshots(clients_for):
+    from local.pubsub import Emulator
+
+    with Emulator("127.0.0.1", 0) as emulator:
+        publisher, subscriber = clients_for(emulator.target)
+        topic, sub = "projects/exp/topics/orders", "projects/exp/subscriptions/orders"
+        snapshot = "projects/exp/snapshots/orders"
+        publisher.create_topic(
+            request={"name": topic, "message_retention_duration": {"seconds": 600}}
+        )
+        subscriber.create_subscription(name=sub, topic=topic)
+        publisher.publish(topic, b"x").result(timeout=10)
+        subscriber.create_snapshot(name=snapshot, subscription=sub)
+        assert len(emulator.registry.topic(topic).log) == 1
+        emulator.retention.expire(time.time() + 3600)  # an hour on: the backlog (7 days) stays
+        assert emulator.registry.stats()[sub]["backlog"] == 1
+        assert emulator.registry.topic(topic).log == {}  # past the topic's 10 minutes
+        emulator.retention.expire(time.time() + 8 * 86400)
+        assert emulator.registry.stats()[sub]["backlog"] == 0
+        with pytest.raises(Exception, match="not found"):
+            subscriber.get_snapshot(snapshot=snapshot)
+        publisher.stop()
+        subscriber.close()
