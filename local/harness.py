@@ -97,8 +97,27 @@ def push_envelope(
     }
 
 
+def service_command(
+    service: str, target: str, host: str, port: int, env: Mapping[str, str]
+) -> list[str]:
+    """How a service is started, as its image starts it (deploy/Dockerfile's `SERVER`): its
+    main target through `shared.serving` (granian) or gunicorn, any other functions-framework
+    target (`<name>_events`) through functions-framework, as Cloud Functions runs it."""
+    app = f"services.{service}.main:app"
+    server = env.get("SERVER", "granian")
+    if target == service and server == "gunicorn":
+        return [str(BIN / "gunicorn"), "--bind", f"{host}:{port}", "--workers",
+                env.get("WORKERS", "1"), "--threads", env.get("THREADS", "8"),
+                "--worker-class", "gthread", "--timeout", "0", "--preload", app]  # fmt: skip
+    if target == service and server != "functions-framework":
+        return [sys.executable, "-m", "shared.serving", app]
+    source = f"services/{service}/main.py"
+    return [str(BIN / "functions-framework"), "--source", source, "--target", target,
+            "--host", host, "--port", str(port)]  # fmt: skip
+
+
 class ServiceProcess:
-    """A service run the way Cloud Run runs it: functions-framework, `$PORT`, env settings."""
+    """A service run the way Cloud Run runs it (`service_command`), `$PORT`, env settings."""
 
     def __init__(self, service: str, target: str, env: Mapping[str, str], log_path: Path):
         self.port = free_port()
@@ -107,23 +126,14 @@ class ServiceProcess:
         environment = {
             **os.environ,
             "PORT": str(self.port),
+            "HOST": "127.0.0.1",
             "ML_BACKEND": "local",
             "LOG_FORMAT": "json",
             "GOOGLE_CLOUD_PROJECT": "test-project",
             **env,
         }
         self.process = subprocess.Popen(
-            [
-                str(BIN / "functions-framework"),
-                "--source",
-                f"services/{service}/main.py",
-                "--target",
-                target,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
+            service_command(service, target, "127.0.0.1", self.port, environment),
             cwd=ROOT,
             env=environment,
             stdout=self._log,

@@ -26,7 +26,7 @@ from pathlib import Path
 from deploy.topology import Topology
 from deploy.wiring import Change, Target, Wiring
 from local.clients import Emulators
-from local.harness import free_port
+from local.harness import free_port, service_command
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBSUB_PORT = 8085  # the official emulator's default
@@ -102,21 +102,12 @@ class Stack:
 
     def _service(self, name: str, port: int) -> Component:
         service = self.topology.services[name]
-        argv = [
-            str(Path(sys.executable).parent / "functions-framework"),
-            "--source",
-            f"{service.source}/main.py",
-            "--target",
-            service.target,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ]
+        argv = service_command(name, service.target, "127.0.0.1", port, service.env)
         env = {
             **service.env,
             **self.emulators.env(),
             "PORT": str(port),
+            "HOST": "127.0.0.1",
             "ML_BACKEND": "local",
             "LOG_FORMAT": "json",
             **self._service_env,

@@ -22,6 +22,8 @@ def test_runs_as_a_non_root_user_on_port():
         DOCKERFILE
     )
     assert "gunicorn --bind :${PORT}" in DOCKERFILE
+    assert "python -m shared.serving services.${SERVICE}.main:app" in DOCKERFILE
+    assert "SERVER=granian" in DOCKERFILE
 
 
 def test_gunicorn_serves_a_wsgi_app_where_the_topology_asks_for_it():

@@ -24,6 +24,7 @@ def preloaded(tmp_path_factory, registry, trained, storage_emulator):
             "PREDICTION_PRELOAD": "preloaded,nope",
             "PREDICTION_REFRESH_SECONDS": "0.2",
             "WORKERS": "2",
+            "SERVER": "gunicorn",  # as the topology serves prediction: workers fork after preload
         },
         log_path=tmp_path_factory.mktemp("prediction-preload") / "service.log",
     )
