@@ -128,26 +128,23 @@ class Execution:
         predictions = [plan.predictions_uri(n) for n in sorted(shards)]
         errors = [plan.errors_uri(n) for n, c in sorted(shards.items()) if c[1]]
         files = (predictions, errors)
-        state, error = SUCCEEDED, None
-        if ok + failed == 0:
-            state, error = (
-                FAILED,
-                ApiError(
-                    Code.INVALID_ARGUMENT,
-                    "The input holds no instances (empty files, or blank lines only).",
-                ),
-            )
-        elif ok == 0:
-            first = self._first_error(errors[0]) if errors else ""
-            state, error = (
-                FAILED,
-                ApiError(
-                    Code.INVALID_ARGUMENT,
-                    f"All {failed} instances failed; see {errors[0] if errors else 'the errors files'}."
-                    + (f" First error: {first}" if first else ""),
-                ),
-            )
+        state, error = (FAILED, self._failure(ok, failed, errors)) if not ok else (SUCCEEDED, None)
         return self._completion.end(job_id, state, error, files=files, totals=totals, lease=lease)
+
+    def _failure(self, ok: int, failed: int, errors: list[str]) -> ApiError:
+        """Why a job that predicted nothing failed."""
+        if ok + failed == 0:
+            return ApiError(
+                Code.INVALID_ARGUMENT,
+                "The input holds no instances (empty files, or blank lines only).",
+            )
+        where = errors[0] if errors else "the errors files"
+        first = self._first_error(errors[0]) if errors else ""
+        return ApiError(
+            Code.INVALID_ARGUMENT,
+            f"All {failed} instances failed; see {where}."
+            + (f" First error: {first}" if first else ""),
+        )
 
     def _first_error(self, uri: str) -> str:
         try:
