@@ -10,12 +10,14 @@ Methods, each in its own process (so its peak RSS is its own):
   `--naive-rows` lines only (it is three orders of magnitude slower);
 - `stdlib`, `orjson`: 10k-line chunks, parse each line, one predict per chunk, serialise each
   output line `{"instance", "prediction"}`;
-- `service`: the batch service's own job path, `engine.score_shard` over every shard of a
-  `Plan` (as `execute` runs it; no job-record writes), reading and writing local files
-  (`file://`), the model loaded by the service's loader; `service-100k`: the same on the first
-  100,000 rows, to show that peak RSS does not grow with the input;
-- `service-2w`: the same with `WORKERS=2` (`parallel.run`: shards on two spawned processes,
-  worker start-up included; peak RSS shown for the parent and for the largest worker);
+- `service`: the batch service's own job path, `backends.shards.score_shard` over every
+  shard of a `Plan` (as the `local` engine runs it; no job-record writes), reading and
+  writing local files (`file://`), the model loaded by the service's loader;
+  `service-100k`: the same on the first 100,000 rows, to show that peak RSS does not grow
+  with the input;
+- `service-2w`: the same with `SCORING_PROCESSES=2` (`backends.local.score_in_processes`:
+  shards on two spawned processes, their start-up included; peak RSS shown for the parent
+  and for the largest worker);
 - `service-gcs`: the same path through the storage emulator (gcp-storage-emulator, in
   memory) on `--gcs-rows` rows: ranged reads and resumable uploads over HTTP;
 - `beam`: Beam's RunInference with `SklearnModelHandlerNumpy` (or, where its module cannot
@@ -173,12 +175,13 @@ def run_orjson(directory: Path, rows: int, _args: Any) -> tuple[int, float]:
 
 
 def _service_plan(directory: Path, input_uri: str, output: str, objects: Any) -> Any:
-    from services.batch_prediction import engine
+    from services.batch_prediction.backends.base import Plan
+    from services.batch_prediction.planning import expand_inputs
     from services.batch_prediction.settings import BatchPredictionSettings
 
     defaults = BatchPredictionSettings()
-    inputs, _ = engine.expand_inputs(objects, (input_uri,), "jsonl")
-    return engine.Plan(
+    inputs, _ = expand_inputs(objects, (input_uri,), "jsonl")
+    return Plan(
         job="projects/bench/locations/local/batchPredictionJobs/1",
         output_dir=output,
         inputs=tuple(inputs),
@@ -190,7 +193,7 @@ def _service_plan(directory: Path, input_uri: str, output: str, objects: Any) ->
 
 
 def _served(directory: Path) -> Any:
-    from services.batch_prediction.models import load
+    from shared.modelruntime import load
     from shared.modelschema import InputSchema
     from shared.registry import ModelVersion
 
@@ -206,14 +209,14 @@ def _served(directory: Path) -> Any:
 
 
 def _run_service(directory: Path, input_uri: str, output: str, objects: Any) -> tuple[int, float]:
-    from services.batch_prediction import engine
+    from services.batch_prediction.backends.shards import score_shard
 
     served = _served(directory)
     started = time.perf_counter()
     plan = _service_plan(directory, input_uri, output, objects)
     rows = 0
     for shard in plan.shards():
-        ok, failed = engine.score_shard(shard, plan, served, objects)
+        ok, failed = score_shard(shard, plan, served, objects)
         rows += ok + failed
     return rows, time.perf_counter() - started
 
@@ -221,35 +224,56 @@ def _run_service(directory: Path, input_uri: str, output: str, objects: Any) -> 
 def run_service(
     directory: Path, rows: int, _args: Any, name: str = "input.jsonl"
 ) -> tuple[int, float]:
-    from services.batch_prediction.objects import Objects
-
-    objects = Objects(allow_local_files=True)
+    objects = _local_files()
     return _run_service(
         directory, f"file://{directory / name}", f"file://{directory / 'out'}", objects
     )
 
 
-def run_service_2w(directory: Path, rows: int, _args: Any) -> tuple[int, float]:
-    from services.batch_prediction import parallel
-    from services.batch_prediction.objects import Objects
+def _local_files() -> Any:
+    from services.batch_prediction.jobfiles import JobFiles
+    from shared.storage import Storage
 
-    objects = Objects(allow_local_files=True)
+    return JobFiles(Storage(), allow_local_files=True)
+
+
+class _Counted:
+    """The `Progress` of a bench run: counts the rows of finished shards."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def chunk(self, ok: int, failed: int, size: int) -> None:
+        pass
+
+    def shard_done(self, number: int, ok: int, failed: int) -> None:
+        self.rows += ok + failed
+
+    def check(self) -> None:
+        pass
+
+
+def run_service_2w(directory: Path, rows: int, _args: Any) -> tuple[int, float]:
+    from services.batch_prediction.backends.local import score_in_processes
+
+    objects = _local_files()
     served = _served(directory)
-    counted: list[int] = []
+    counted = _Counted()
     started = time.perf_counter()
     plan = _service_plan(
         directory, f"file://{directory / 'input.jsonl'}", f"file://{directory / 'out'}", objects
     )
-    parallel.run(
+    score_in_processes(
         plan,
         plan.shards(),
         served.version,
         (directory / "model.joblib").read_bytes(),
-        workers=2,
+        processes=2,
         allow_local=True,
-        on_shard=lambda number, ok, failed: counted.append(ok + failed),
+        progress=counted,
+        wait_seconds=1.0,
     )
-    return sum(counted), time.perf_counter() - started
+    return counted.rows, time.perf_counter() - started
 
 
 def run_service_100k(directory: Path, rows: int, args: Any) -> tuple[int, float]:
@@ -260,7 +284,8 @@ def run_service_gcs(directory: Path, rows: int, args: Any) -> tuple[int, float]:
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import storage
 
-    from services.batch_prediction.objects import Objects
+    from services.batch_prediction.jobfiles import JobFiles
+    from shared.storage import Storage
 
     client = storage.Client(project="bench", credentials=AnonymousCredentials())
     bucket = client.create_bucket(f"bench-{os.getpid()}")
@@ -269,7 +294,10 @@ def run_service_gcs(directory: Path, rows: int, args: Any) -> tuple[int, float]:
     bucket.blob("input.jsonl").upload_from_string(data)
     del data
     return _run_service(
-        directory, f"gs://{bucket.name}/input.jsonl", f"gs://{bucket.name}/out", Objects("bench")
+        directory,
+        f"gs://{bucket.name}/input.jsonl",
+        f"gs://{bucket.name}/out",
+        JobFiles(Storage("bench")),
     )
 
 
@@ -346,11 +374,10 @@ class _first_rows:
 def run_beam_engine(directory: Path, rows: int, _args: Any) -> tuple[int, float]:
     from unittest import mock
 
-    from services.batch_prediction import beam_engine
-    from services.batch_prediction.objects import Objects
+    from services.batch_prediction.backends import beam as beam_engine
     from services.batch_prediction.settings import BatchPredictionSettings
 
-    objects = Objects(allow_local_files=True)
+    objects = _local_files()
     settings = BatchPredictionSettings(allow_local_files=True)
     served = _served(directory)
     started = time.perf_counter()

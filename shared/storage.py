@@ -1,20 +1,38 @@
 """Reading and writing `gs://` objects through google-cloud-storage.
 
 google-cloud-storage honours `STORAGE_EMULATOR_HOST` by itself; then no credentials are needed.
-The client is created on first use. Errors come out as `ApiError`: NOT_FOUND for a missing
-object or bucket (retrying will not help), UNAVAILABLE when storage cannot be reached (it may).
+The client is created on first use (again in a forked child). Errors come out as `ApiError`:
+NOT_FOUND for a missing object or bucket (retrying will not help), UNAVAILABLE when storage
+cannot be reached (it may).
+
+Whole objects: `read`, `write`, `read_with_generation`, `write_checked`. Objects too large to
+hold in memory (batch prediction's inputs and outputs):
+
+- `expand(uri)`: an object, a prefix (ending in `/`) or a glob (`*`, `?`, `[...]`, as
+  `fnmatch`; `**` is not special) -> the objects, sorted by name, each with its size and
+  generation, so a reader can pin exactly the generation it planned with;
+- `open_reader(obj, block)`: a seekable binary reader of that generation, fetching ranges of
+  `block` bytes (never the whole object);
+- `open_writer(uri, ...)`: a resumable upload; the object appears only on `commit()`, and
+  `abort()` leaves nothing behind;
+- `list_metadata(directory)`: the objects directly in a directory, with their custom metadata.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import logging
 import os
 import threading
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Mapping
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from shared.errors import ApiError, Code, from_google_exception, invalid_argument
 
 if TYPE_CHECKING:
     from google.cloud import storage
+
+log = logging.getLogger(__name__)
 
 
 class GcsUri(NamedTuple):
@@ -35,6 +53,24 @@ def parse_gs_uri(uri: str) -> GcsUri:
     return GcsUri(bucket, name)
 
 
+class ObjectInfo(NamedTuple):
+    """One object as listed: its URI, size in bytes and generation (pinned by readers)."""
+
+    uri: str
+    size: int
+    generation: int
+
+
+class ObjectWriter(Protocol):
+    """An object being written: it exists only once `commit()` returns."""
+
+    def write(self, data: bytes) -> None: ...
+    def commit(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+GLOB_CHARACTERS = frozenset("*?[")
+
 # The client retries transient failures with backoff; past this many seconds a call gives up
 # and reports UNAVAILABLE, so an event is answered (and redelivered) instead of hanging.
 DEFAULT_TIMEOUT_S = 30.0
@@ -47,12 +83,14 @@ class Storage:
         self._project = project
         self._timeout_s = timeout_s
         self._client: storage.Client | None = None
-        # Protects the lazy creation of `_client`.
+        self._client_pid = 0
+        # Protects the lazy creation of `_client` (made again in a forked child: a client's
+        # connection pool must not be shared across processes).
         self._lock = threading.Lock()
 
     def _get_client(self) -> storage.Client:
         with self._lock:
-            if self._client is None:
+            if self._client is None or self._client_pid != os.getpid():
                 from google.cloud import storage
 
                 if os.environ.get("STORAGE_EMULATOR_HOST"):
@@ -64,6 +102,7 @@ class Storage:
                     )
                 else:
                     self._client = storage.Client(project=self._project)
+                self._client_pid = os.getpid()
             return self._client
 
     def read(self, uri: str | GcsUri, *, max_bytes: int | None = None) -> bytes:
@@ -151,6 +190,73 @@ class Storage:
         except Exception as exc:
             raise storage_error(exc, GcsUri(bucket, prefix or "/")) from exc
 
+    def expand(self, uri: str) -> list[ObjectInfo]:
+        """The objects `uri` names (an object, a prefix ending in '/', or a glob), sorted;
+        none when nothing matches."""
+        bucket = parse_gs_uri(uri + "x" if uri.endswith("/") else uri).bucket
+        name = uri[len(f"gs://{bucket}/") :]
+        glob_at = min((name.find(c) for c in GLOB_CHARACTERS if c in name), default=-1)
+        try:
+            client = self._get_client()
+            if glob_at < 0 and not name.endswith("/"):
+                blob = client.bucket(bucket).get_blob(
+                    name, timeout=self._timeout_s, retry=self._retry()
+                )
+                if blob is None:
+                    return []
+                return [ObjectInfo(uri, int(blob.size or 0), int(blob.generation or 0))]
+            prefix = name if glob_at < 0 else name[:glob_at]
+            found = [
+                ObjectInfo(f"gs://{bucket}/{blob.name}", int(blob.size or 0), int(blob.generation))
+                for blob in client.list_blobs(bucket, prefix=prefix, timeout=self._timeout_s)
+                if not blob.name.endswith("/")
+                and (glob_at < 0 or fnmatch.fnmatchcase(blob.name, name))
+            ]
+            return sorted(found)
+        except ApiError:
+            raise
+        except Exception as exc:
+            raise storage_error(exc, GcsUri(bucket, name or "/")) from exc
+
+    def open_reader(self, obj: ObjectInfo, block: int) -> IO[bytes]:
+        """A seekable reader of `obj` at its listed generation, fetching `block` bytes a
+        request; a newer generation written meanwhile is NOT_FOUND, never mixed in."""
+        location = parse_gs_uri(obj.uri)
+        blob = (
+            self._get_client()
+            .bucket(location.bucket)
+            .blob(location.name, generation=obj.generation or None)
+        )
+        return _TranslatingReader(blob.open("rb", chunk_size=block), location)  # type: ignore[return-value]
+
+    def open_writer(
+        self,
+        uri: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        chunk_bytes: int,
+        content_type: str = "application/octet-stream",
+    ) -> ObjectWriter:
+        """A resumable upload of `chunk_bytes` a request (a multiple of 256 KiB); the object,
+        with its custom `metadata`, appears whole on `commit()` or not at all."""
+        location = parse_gs_uri(uri)
+        blob = self._get_client().bucket(location.bucket).blob(location.name)
+        blob.metadata = dict(metadata or {})
+        return _ResumableWriter(blob, location, chunk_bytes, content_type)
+
+    def list_metadata(self, directory: str) -> dict[str, dict[str, str]]:
+        """The objects directly in `directory` (`gs://bucket/path`): file name -> custom
+        metadata."""
+        location = parse_gs_uri(directory.rstrip("/") + "/x")
+        prefix = location.name[:-1]
+        try:
+            blobs = self._get_client().list_blobs(
+                location.bucket, prefix=prefix, delimiter="/", timeout=self._timeout_s
+            )
+            return {b.name[len(prefix) :]: dict(b.metadata or {}) for b in blobs}
+        except Exception as exc:
+            raise storage_error(exc, GcsUri(location.bucket, prefix)) from exc
+
     def ensure_bucket(self, bucket: str) -> None:
         """Create `bucket` if it does not exist (first runs, the emulator)."""
         from google.api_core import exceptions as core
@@ -186,3 +292,67 @@ def storage_error(exc: Exception, location: GcsUri) -> ApiError:
         return from_google_exception(exc)
     # requests/urllib3 connection errors and the like: storage is unreachable, try again later.
     return ApiError(Code.UNAVAILABLE, f"Cloud Storage unavailable for {location}: {exc}")
+
+
+class _TranslatingReader:
+    """A BlobReader whose failures come out as ApiError."""
+
+    def __init__(self, reader: Any, location: GcsUri) -> None:
+        self._reader = reader
+        self._location = location
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._reader.read(size)
+        except Exception as exc:
+            raise storage_error(exc, self._location) from exc
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        try:
+            return self._reader.seek(pos, whence)
+        except Exception as exc:
+            raise storage_error(exc, self._location) from exc
+
+    def close(self) -> None:
+        self._reader.close()
+
+    def __enter__(self) -> _TranslatingReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class _ResumableWriter:
+    """A resumable upload: the object exists only once `commit()` finalises it."""
+
+    def __init__(self, blob: Any, location: GcsUri, chunk_bytes: int, content_type: str) -> None:
+        self._location = location
+        try:
+            self._writer = blob.open(
+                "wb", chunk_size=chunk_bytes, ignore_flush=True, content_type=content_type
+            )
+        except Exception as exc:
+            raise storage_error(exc, location) from exc
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._writer.write(data)
+        except Exception as exc:
+            raise storage_error(exc, self._location) from exc
+
+    def commit(self) -> None:
+        try:
+            self._writer.close()
+        except Exception as exc:
+            raise storage_error(exc, self._location) from exc
+
+    def abort(self) -> None:
+        # Dropping the writer would not do: a BlobWriter that is closed, or collected, uploads
+        # what it holds and finalises the object. `terminate` cancels the upload session
+        # instead and closes the buffer, after which closing uploads nothing.
+        try:
+            self._writer.terminate()
+        except Exception as exc:
+            log.warning("could not cancel the upload of %s: %s", self._location, exc)
+            self._writer._buffer.close()  # never finalise: the session expires by itself

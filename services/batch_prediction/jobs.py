@@ -1,78 +1,52 @@
-"""Batch prediction jobs: what is asked (`JobSpec`), and the job record, in Vertex AI's JSON.
+"""The jobs: the batch prediction service's backend (`build_app`'s), holding the job records
+(`jobstore`), the models (`modelcache`), the jobs' files (`jobfiles`) and the engines
+(`backends`), and running jobs.
 
-A job record is Vertex's `BatchPredictionJob` JSON (lowerCamelCase, int64 as strings, enum
-names) plus one private block, `mlapi`, that the REST API never shows:
+Where jobs run:
+- REST-created jobs are queued to a pool of `MAX_CONCURRENT_JOBS` threads (`batch-job-*`).
+  On Cloud Run this needs CPU allocated outside requests (`--no-cpu-throttling`); otherwise
+  ask for jobs through Pub/Sub.
+- A job asked for through Pub/Sub (a job request message, or an input file landing in a
+  bucket) runs inside the push request, which is answered 2xx only when the job is done or
+  has failed for good (see `workflow`). A long job outlives the push deadline; the
+  redelivery finds it running here or elsewhere (a fresh heartbeat) and gets 503, so Pub/Sub
+  keeps retrying until the job has ended, and then gets its 200.
 
-    {"name": "projects/P/locations/L/batchPredictionJobs/ID", "displayName", "model",
-     "modelVersionId", "inputConfig", "instanceConfig", "outputConfig", "outputInfo",
-     "state", "error", "completionStats", "createTime", "startTime", "endTime", "updateTime",
-     "labels", "manualBatchTuningParameters",
-     "mlapi": {"trigger", "engine", "outputDirectory"?, "inputs", "shardBytes", "shards",
-               "heartbeat", "worker", "outputUris", "errorUris", "source"}}
+Running one job: claim it (`lease`), then `execution` runs it to its end and `completion`
+publishes the completion message and writes the terminal state.
 
-A job is asked for in one of two shapes, both turned into the same `JobSpec`:
-- Vertex's `BatchPredictionJob` (the REST API, or a Pub/Sub message holding one under
-  `batchPredictionJob`): `inputConfig.gcsSource.uris`, `inputConfig.instancesFormat`
-  (`jsonl`, `csv`, `file-list`), `outputConfig.gcsDestination.outputUriPrefix`,
-  `outputConfig.predictionsFormat` (`jsonl`), `instanceConfig`,
-  `manualBatchTuningParameters.batchSize` (our chunk size), label `engine` (`local`|`beam`);
-- the short form of a Pub/Sub message: `{"model", "input" (a URI or a list), "output",
-  "format"?, "keyField"?, "includedFields"?, "excludedFields"?, "instanceType"?,
-  "chunkSize"?, "engine"?, "displayName"?, "labels"?, "jobId"?, "outputDirectory"?}`.
-  `outputDirectory` (ours) names the exact directory to write, instead of a new
-  `prediction-<model>-<time>` directory under `output`.
-
-Not implemented (INVALID_ARGUMENT naming what is): BigQuery and tf-record inputs, csv and
-bigquery outputs, explanations, dedicated resources. Vertex's own `file-list` sends each
-listed file to the model as one `{"b64": ...}` instance; ours lists JSONL or CSV files whose
-lines are the instances (tabular models take no bytes).
+Orphans. A running job whose heartbeat is older than `LEASE_SECONDS` is orphaned (its process
+died): a redelivery, or the recovery thread (`batch-recovery`, REST-created jobs, every
+`RECOVER_SECONDS`), claims it and resumes it. After `MAX_ATTEMPTS` claims a job fails for
+good, so an input that kills the process cannot restart it forever.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
+import concurrent.futures
+import logging
+import os
 import secrets
+import threading
 import time
-from collections.abc import Mapping
-from typing import Any
+import uuid
 
-from services.batch_prediction.formats import InstanceConfig
-from shared.errors import invalid_argument
+from services.batch_prediction.completion import Completion, cancelled
+from services.batch_prediction.execution import Execution
+from services.batch_prediction.jobfiles import JobFiles
+from services.batch_prediction.jobrecord import ACTIVE, CANCELLED, CANCELLING, TERMINAL, JobRecord
+from services.batch_prediction.jobspec import JobSpec
+from services.batch_prediction.jobstore import JobStore
+from services.batch_prediction.lease import Lease, LeaseLost
+from services.batch_prediction.modelcache import ModelCache, parse_ref
+from services.batch_prediction.settings import BatchPredictionSettings
+from shared.errors import ApiError, Code, unavailable
+from shared.pubsub import Publisher
+from shared.registry import Registry
+from shared.service import ServiceContext
+from shared.storage import Storage
 
-QUEUED = "JOB_STATE_QUEUED"
-RUNNING = "JOB_STATE_RUNNING"
-SUCCEEDED = "JOB_STATE_SUCCEEDED"
-FAILED = "JOB_STATE_FAILED"
-CANCELLING = "JOB_STATE_CANCELLING"
-CANCELLED = "JOB_STATE_CANCELLED"
-TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
-
-INPUT_FORMATS = ("jsonl", "csv", "file-list")
-ENGINES = ("local", "beam")
-_SHORT_FIELDS = frozenset(
-    {
-        "model",
-        "input",
-        "output",
-        "outputDirectory",
-        "format",
-        "keyField",
-        "includedFields",
-        "excludedFields",
-        "instanceType",
-        "chunkSize",
-        "engine",
-        "displayName",
-        "labels",
-        "jobId",
-    }
-)
-
-
-def now_rfc3339(at: float | None = None) -> str:
-    moment = dt.datetime.fromtimestamp(time.time() if at is None else at, dt.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+log = logging.getLogger(__name__)
 
 
 def new_job_id() -> str:
@@ -80,222 +54,259 @@ def new_job_id() -> str:
     return f"{int(time.time() * 1000):013d}{secrets.randbelow(10**6):06d}"
 
 
-@dataclasses.dataclass(frozen=True)
-class JobSpec:
-    display_name: str
-    model: str
-    inputs: tuple[str, ...]
-    instances_format: str
-    output_prefix: str
-    instance_config: InstanceConfig = dataclasses.field(default_factory=InstanceConfig)
-    chunk_size: int = 0  # 0: the service's CHUNK_SIZE
-    engine: str = ""  # "": the service's ENGINE
-    labels: dict[str, str] = dataclasses.field(default_factory=dict)
-    output_directory: str = ""  # "": a new prediction-<model>-<time> under output_prefix
-
-    def to_vertex(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "displayName": self.display_name,
-            "model": self.model,
-            "inputConfig": {
-                "instancesFormat": self.instances_format,
-                "gcsSource": {"uris": list(self.inputs)},
-            },
-            "outputConfig": {
-                "predictionsFormat": "jsonl",
-                "gcsDestination": {"outputUriPrefix": self.output_prefix},
-            },
-        }
-        config = self.instance_config
-        instance: dict[str, Any] = {}
-        if config.instance_type:
-            instance["instanceType"] = config.instance_type
-        if config.key_field:
-            instance["keyField"] = config.key_field
-        if config.included_fields:
-            instance["includedFields"] = list(config.included_fields)
-        if config.excluded_fields:
-            instance["excludedFields"] = list(config.excluded_fields)
-        if instance:
-            body["instanceConfig"] = instance
-        if self.chunk_size:
-            body["manualBatchTuningParameters"] = {"batchSize": self.chunk_size}
-        labels = dict(self.labels)
-        if self.engine:
-            labels["engine"] = self.engine
-        if labels:
-            body["labels"] = labels
-        return body
+def new_worker_id() -> str:
+    return f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
-def spec_from_vertex(body: Mapping[str, Any]) -> JobSpec:
-    """A `BatchPredictionJob` JSON (camelCase, as parsed from a request) -> JobSpec."""
-    unsupported = [
-        field
-        for field in ("unmanagedContainerModel", "explanationSpec", "dedicatedResources")
-        if body.get(field)
-    ]
-    if body.get("generateExplanation"):
-        unsupported.append("generateExplanation")
-    if unsupported:
-        raise invalid_argument(f"Not supported by this service: {unsupported}.")
-    model = str(body.get("model") or "")
-    if not model:
-        raise invalid_argument("model is required: a registry reference such as NAME@champion.")
-    input_config = body.get("inputConfig") or {}
-    instances_format = str(input_config.get("instancesFormat") or "")
-    if instances_format not in INPUT_FORMATS:
-        raise invalid_argument(
-            f"inputConfig.instancesFormat {instances_format!r} is not supported; use one of "
-            f"{list(INPUT_FORMATS)}."
+class Jobs:
+    def __init__(
+        self,
+        settings: BatchPredictionSettings,
+        storage: Storage,
+        publisher: Publisher,
+        *,
+        worker: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = JobStore(settings.jobs_bucket, settings.jobs_prefix, storage)
+        self.files = JobFiles(storage, allow_local_files=settings.allow_local_files)
+        registry = Registry(settings.registry_bucket, settings.registry_prefix, storage=storage)
+        self.models = ModelCache(registry)
+        self.worker = worker or new_worker_id()
+        self._completion = Completion(
+            self.store, ServiceContext(settings, storage, self, publisher)
         )
-    if input_config.get("bigquerySource"):
-        raise invalid_argument("inputConfig.bigquerySource is not supported; use gcsSource.")
-    uris = tuple((input_config.get("gcsSource") or {}).get("uris") or ())
-    if not uris:
-        raise invalid_argument("inputConfig.gcsSource.uris is required (gs:// URIs).")
-    output_config = body.get("outputConfig") or {}
-    predictions_format = output_config.get("predictionsFormat") or "jsonl"
-    if predictions_format != "jsonl":
-        raise invalid_argument(
-            f"outputConfig.predictionsFormat {predictions_format!r} is not supported; use jsonl."
+        self._execution = Execution(settings, self.files, self.models, self._completion)
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            settings.max_concurrent_jobs, thread_name_prefix="batch-job"
         )
-    prefix = str((output_config.get("gcsDestination") or {}).get("outputUriPrefix") or "")
-    if not prefix:
-        raise invalid_argument("outputConfig.gcsDestination.outputUriPrefix is required.")
-    instance = body.get("instanceConfig") or {}
-    config = InstanceConfig(
-        key_field=str(instance.get("keyField") or ""),
-        included_fields=tuple(instance.get("includedFields") or ()),
-        excluded_fields=tuple(instance.get("excludedFields") or ()),
-        instance_type=str(instance.get("instanceType") or ""),
-    )
-    _check_instance_config(config, instances_format)
-    labels = {str(k): str(v) for k, v in (body.get("labels") or {}).items()}
-    engine = labels.pop("engine", "")
-    if engine and engine not in ENGINES:
-        raise invalid_argument(f"label engine={engine!r}: use one of {list(ENGINES)}.")
-    tuning = body.get("manualBatchTuningParameters") or {}
-    chunk_size = int(tuning.get("batchSize") or 0)
-    if chunk_size < 0:
-        raise invalid_argument("manualBatchTuningParameters.batchSize must be positive.")
-    return JobSpec(
-        display_name=str(body.get("displayName") or ""),
-        model=model,
-        inputs=tuple(str(u) for u in uris),
-        instances_format=instances_format,
-        output_prefix=prefix,
-        instance_config=config,
-        chunk_size=chunk_size,
-        engine=engine,
-        labels=labels,
-    )
+        # Protects `_active` (job id -> its cancel event, while it runs here) and `_queued`.
+        self._lock = threading.Lock()
+        self._active: dict[str, threading.Event] = {}
+        self._queued: set[str] = set()
+        self._stop = threading.Event()
+        self._recovery: threading.Thread | None = None
+        self._recovery_pid = 0
 
+    # -- the job API -------------------------------------------------------------------------
 
-def spec_from_message(data: Mapping[str, Any]) -> JobSpec:
-    """A Pub/Sub job request (the short form, or `{"batchPredictionJob": {...}}`)."""
-    if "batchPredictionJob" in data:
-        return spec_from_vertex(data["batchPredictionJob"] or {})
-    unknown = sorted(set(data) - _SHORT_FIELDS)
-    if unknown:
-        raise invalid_argument(
-            f"Unknown field(s) {unknown} in the job request; known: {sorted(_SHORT_FIELDS)}."
+    def create(self, parent: str, spec: JobSpec) -> JobRecord:
+        """A REST-created job: checked, stored QUEUED, run in the background."""
+        for uri in spec.inputs:
+            self.files.check_uri(uri, "inputConfig.gcsSource.uris")
+        self.files.check_uri(spec.output_prefix, "outputConfig.gcsDestination.outputUriPrefix")
+        ref = parse_ref(spec.model)
+        self.models.resolve(ref)  # NOT_FOUND now rather than a failed job later
+        name = f"{parent}/batchPredictionJobs/{new_job_id()}"
+        record = JobRecord.new(name, spec, trigger="rest", model_name=ref.name)
+        record.private.heartbeat = time.time()  # queued here: no orphan for recovery
+        record, _ = self.store.create(record)
+        self.submit(record.job_id)
+        return record
+
+    def run_requested(
+        self, name: str, spec: JobSpec, *, trigger: str, source: dict[str, str]
+    ) -> JobRecord:
+        """A job asked for by an event, run here and now to its end (`run`); one that cannot
+        start (a malformed model reference, a URI this service may not use) is refused."""
+        try:
+            ref = parse_ref(spec.model)
+            for uri in spec.inputs:
+                self.files.check_uri(uri, "An input URI")
+            self.files.check_uri(spec.output_directory or spec.output_prefix, "The output location")
+        except ApiError as exc:
+            return self.refuse(name, exc, trigger=trigger, source=source)
+        record = JobRecord.new(name, spec, trigger=trigger, model_name=ref.name, source=source)
+        self.store.create(record)
+        return self.run(record.job_id)
+
+    def refuse(
+        self, name: str, error: ApiError, *, trigger: str, source: dict[str, str]
+    ) -> JobRecord:
+        """A request that cannot become a job: a FAILED record and a completion message."""
+        record = JobRecord.refused(name, error, trigger=trigger, source=source)
+        stored, created = self.store.create(record)
+        if created:
+            self._completion.publish(stored)
+        log.warning(
+            "job request refused", extra={"json_fields": {"job": name, "error": error.message}}
         )
-    inputs = data.get("input")
-    inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
-    if not inputs or not all(isinstance(u, str) for u in inputs):
-        raise invalid_argument('"input" is required: a gs:// URI, prefix or glob, or a list.')
-    output = data.get("output") or ""
-    directory = data.get("outputDirectory") or ""
-    if not output and not directory:
-        raise invalid_argument('"output" is required: a gs:// prefix for the job\'s directory.')
-    body: dict[str, Any] = {
-        "displayName": data.get("displayName") or "",
-        "model": data.get("model") or "",
-        "inputConfig": {
-            "instancesFormat": data.get("format") or format_for(inputs[0]),
-            "gcsSource": {"uris": inputs},
-        },
-        "outputConfig": {
-            "predictionsFormat": "jsonl",
-            "gcsDestination": {"outputUriPrefix": output or directory},
-        },
-        "instanceConfig": {
-            "keyField": data.get("keyField") or "",
-            "includedFields": data.get("includedFields") or [],
-            "excludedFields": data.get("excludedFields") or [],
-            "instanceType": data.get("instanceType") or "",
-        },
-        "manualBatchTuningParameters": {"batchSize": data.get("chunkSize") or 0},
-        "labels": {
-            **(data.get("labels") or {}),
-            **({"engine": data["engine"]} if data.get("engine") else {}),
-        },
-    }
-    spec = spec_from_vertex(body)
-    return dataclasses.replace(spec, output_directory=str(directory).rstrip("/"))
+        return stored
 
+    def get(self, job_id: str) -> JobRecord:
+        return self.store.get(job_id)
 
-def format_for(uri: str) -> str:
-    """The input format an object's name suggests: .csv, .txt/.list (file-list), else jsonl."""
-    name = uri.lower().rstrip("/")
-    if name.endswith(".csv"):
-        return "csv"
-    if name.endswith((".txt", ".list", ".lst")):
-        return "file-list"
-    return "jsonl"
+    def page(
+        self, parent: str, state: str, page_size: int, after: str
+    ) -> tuple[list[JobRecord], str]:
+        """Up to `page_size` jobs under `parent` (in `state`, if given) with ids after
+        `after`, in id order; and the token of the next page ("" when this is the last)."""
+        found: list[JobRecord] = []
+        for job_id in self.store.ids():
+            if after and job_id <= after:
+                continue
+            record = self.store.find(job_id)
+            if record is None or not record.name.startswith(parent + "/"):
+                continue
+            if state and record.state != state:
+                continue
+            if len(found) == page_size:
+                return found, found[-1].job_id
+            found.append(record)
+        return found, ""
 
+    def cancel(self, job_id: str) -> JobRecord:
+        """Vertex's cancel: a queued job ends CANCELLED at once, a running one goes
+        CANCELLING and ends at its next chunk; an ended job is FAILED_PRECONDITION."""
+        previous: list[str] = []
 
-def _check_instance_config(config: InstanceConfig, instances_format: str) -> None:
-    if config.instance_type not in ("", "object", "array"):
-        raise invalid_argument(
-            f"instanceConfig.instanceType {config.instance_type!r}: use object or array."
-        )
-    if config.included_fields and config.excluded_fields:
-        raise invalid_argument(
-            "instanceConfig: set includedFields or excludedFields, not both (as Vertex AI)."
-        )
-    if instances_format == "csv" and (config.included_fields or config.excluded_fields):
-        raise invalid_argument("includedFields and excludedFields apply to jsonl input only.")
+        def request(current: JobRecord) -> JobRecord:
+            if current.state in TERMINAL:
+                raise ApiError(
+                    Code.FAILED_PRECONDITION,
+                    f"Job {job_id} is already {current.state} and cannot be cancelled.",
+                )
+            previous.append(current.state)
+            current.request_cancel()
+            return current
 
+        record = self.store.update(job_id, request)
+        with self._lock:
+            event = self._active.get(job_id)
+        if event is not None:
+            event.set()  # running here: it stops at its next chunk
+            return record
+        alive = record.holder_is_alive(self.settings.lease_seconds)
+        if previous[-1] in ACTIVE and alive and record.private.worker != self.worker:
+            return record  # running elsewhere: that worker sees CANCELLING at its next beat
+        return self._completion.end(job_id, CANCELLED, cancelled())
 
-def output_directory(record: Mapping[str, Any]) -> str:
-    """`{prefix}/prediction-{model}-{create time}`, as Vertex names it (or the explicit one)."""
-    explicit = record.get("mlapi", {}).get("outputDirectory")
-    if explicit:
-        return explicit
-    prefix = record["outputConfig"]["gcsDestination"]["outputUriPrefix"].rstrip("/")
-    model = record["mlapi"]["modelName"]
-    return f"{prefix}/prediction-{model}-{record['createTime']}"
+    # -- running -----------------------------------------------------------------------------
 
+    def submit(self, job_id: str) -> None:
+        """Run a stored job in the background (no-op when it is queued or running here)."""
+        self.start()
+        with self._lock:
+            if job_id in self._queued or job_id in self._active:
+                return
+            self._queued.add(job_id)
+        self._pool.submit(self._background, job_id)
 
-def new_record(
-    name: str, spec: JobSpec, *, trigger: str, model_name: str, source: dict[str, str] | None = None
-) -> dict[str, Any]:
-    now = now_rfc3339()
-    record: dict[str, Any] = {
-        "name": name,
-        **spec.to_vertex(),
-        "state": QUEUED,
-        "completionStats": {"successfulCount": "0", "failedCount": "0", "incompleteCount": "-1"},
-        "createTime": now,
-        "updateTime": now,
-        "mlapi": {"trigger": trigger, "modelName": model_name, "source": source or {}},
-    }
-    if not record["displayName"]:
-        record["displayName"] = name.rsplit("/", 1)[-1]
-    if spec.output_directory:
-        record["mlapi"]["outputDirectory"] = spec.output_directory
-    record["outputInfo"] = {"gcsOutputDirectory": output_directory(record)}
-    return record
+    def _background(self, job_id: str) -> None:
+        try:
+            self.run(job_id)
+        except ApiError as exc:
+            log.warning(
+                "job interrupted; it will be resumed",
+                extra={"json_fields": {"jobId": job_id, "error": exc.message}},
+            )
+        except Exception:
+            log.exception("job runner failed", extra={"json_fields": {"jobId": job_id}})
 
+    def run(self, job_id: str) -> JobRecord:
+        """Run a stored job here, now, to its end; the terminal record. UNAVAILABLE when it
+        is running here or elsewhere (retry later), or when a dependency is down."""
+        with self._lock:
+            self._queued.discard(job_id)
+            if job_id in self._active:
+                raise unavailable(f"Job {job_id} is running in this process; try again later.")
+            cancel = self._active[job_id] = threading.Event()
+        try:
+            record = self.claim(job_id)
+            if record.state == CANCELLING:  # not claimed: nobody is running it
+                return self._completion.end(job_id, CANCELLED, cancelled())
+            if record.state in TERMINAL:
+                return record
+            lease = Lease(
+                self.store, record, heartbeat_seconds=self.settings.heartbeat_seconds, cancel=cancel
+            )
+            lease.start()
+            try:
+                return self._execution.run(record, lease)
+            except LeaseLost as exc:
+                log.warning(
+                    "job taken over by another worker; this one stops",
+                    extra={"json_fields": {"job": record.name, "reason": str(exc)}},
+                )
+                current = self.store.get(job_id)
+                if current.state in TERMINAL:
+                    return current
+                raise unavailable(
+                    f"Job {job_id} is running in another worker; try again later."
+                ) from None
+            finally:
+                lease.stop()
+        finally:
+            with self._lock:
+                self._active.pop(job_id, None)
 
-def public_view(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k != "mlapi"}
+    def claim(self, job_id: str) -> JobRecord:
+        """RUNNING, held by this worker; or the record as it is when it has ended, or is
+        CANCELLING with nobody alive running it."""
 
+        def claim(current: JobRecord) -> JobRecord | None:
+            if current.state in TERMINAL:
+                return None
+            if (
+                current.holder_is_alive(self.settings.lease_seconds)
+                and current.private.worker != self.worker
+            ):
+                raise unavailable(
+                    f"Job {job_id} is running in another worker ({current.private.worker}); "
+                    "try again later."
+                )
+            if current.state == CANCELLING:
+                return current
+            current.claim(self.worker)
+            return current
 
-def record_spec(record: Mapping[str, Any]) -> JobSpec:
-    spec = spec_from_vertex(record)
-    return dataclasses.replace(
-        spec, output_directory=record.get("mlapi", {}).get("outputDirectory", "")
-    )
+        return self.store.update(job_id, claim)
+
+    # -- recovery ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the recovery thread once per process (after a fork too)."""
+        if self.settings.recover_seconds <= 0:
+            return
+        with self._lock:
+            if self._recovery is not None and self._recovery_pid == os.getpid():
+                return
+            self._recovery_pid = os.getpid()
+            self._recovery = threading.Thread(
+                target=self._recover_loop, name="batch-recovery", daemon=True
+            )
+            self._recovery.start()
+
+    def _recover_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.recover_once()
+            except Exception as exc:
+                log.warning("job recovery pass failed: %s", exc)
+            self._stop.wait(self.settings.recover_seconds)
+
+    def recover_once(self) -> list[str]:
+        """Queue REST-created jobs that are unfinished and not running anywhere alive."""
+        resumed = []
+        for job_id in self.store.ids():
+            with self._lock:
+                if job_id in self._active or job_id in self._queued:
+                    continue
+            record = self.store.find(job_id)
+            if record is None or record.state in TERMINAL or record.private.trigger != "rest":
+                continue
+            if time.time() - record.private.heartbeat < self.settings.lease_seconds:
+                continue
+            resumed.append(job_id)
+            self.submit(job_id)
+        if resumed:
+            log.info("resuming orphaned jobs", extra={"json_fields": {"jobs": resumed}})
+        return resumed
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._lock:
+            for event in self._active.values():
+                event.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._execution.close()

@@ -19,31 +19,21 @@ order, REST-created ones by creation time. Accepted and ignored: `modelParameter
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import flask
 import orjson
 
-from services.batch_prediction import jobs
-from services.batch_prediction.models import parse_ref
-from services.batch_prediction.runner import JobRunner
+from services.batch_prediction import jobspec
+from services.batch_prediction.jobrecord import STATE_NUMBERS, SUCCEEDED, JobRecord
+from services.batch_prediction.jobs import Jobs
+from shared import jsonbody
 from shared.app import json_body, wants_enum_ints
 from shared.errors import invalid_argument, not_found
 from shared.service import context_of
 
 _API_VERSIONS = ("v1", "v1beta1")
 _JOBS = "/<api>/projects/<project>/locations/<location>/batchPredictionJobs"
-_STATE_NUMBERS = {
-    "JOB_STATE_UNSPECIFIED": 0,
-    jobs.QUEUED: 1,
-    "JOB_STATE_PENDING": 2,
-    jobs.RUNNING: 3,
-    jobs.SUCCEEDED: 4,
-    jobs.FAILED: 5,
-    jobs.CANCELLING: 6,
-    jobs.CANCELLED: 7,
-}
 # BatchPredictionJob's fields (google/cloud/aiplatform/v1/batch_prediction_job.proto).
 _WRITABLE = frozenset(
     {
@@ -96,7 +86,7 @@ def blueprint() -> flask.Blueprint:
     return bp
 
 
-def _runner() -> JobRunner:
+def _jobs() -> Jobs:
     return context_of("batch_prediction").backend
 
 
@@ -111,41 +101,27 @@ def _parent(project: str, location: str) -> str:
 
 def create_job(api: str, project: str, location: str) -> flask.Response:
     _check_api(api)
-    body = _json_object(json_body())
+    body = jsonbody.object_body(json_body())
     unknown = sorted(set(body) - _WRITABLE - _OUTPUT_ONLY)
     if unknown:
         raise invalid_argument(
-            f"Invalid JSON payload received. Unknown name(s) {unknown} at 'batch_prediction_job'."
+            f"{jsonbody.INVALID} Unknown name(s) {unknown} at 'batch_prediction_job'."
         )
     if body.get("generateExplanation") is True:
         raise invalid_argument("generateExplanation is not supported by this service.")
-    spec = jobs.spec_from_vertex({k: v for k, v in body.items() if k in _WRITABLE})
-    runner = _runner()
-    svc = runner.svc
-    for uri in spec.inputs:
-        svc.objects.check_uri(uri, "inputConfig.gcsSource.uris")
-    svc.objects.check_uri(spec.output_prefix, "outputConfig.gcsDestination.outputUriPrefix")
-    ref = parse_ref(spec.model)
-    svc.models.resolve(ref)  # NOT_FOUND now rather than a failed job later
-    job_id = jobs.new_job_id()
-    name = f"{_parent(project, location)}/batchPredictionJobs/{job_id}"
-    record = jobs.new_record(name, spec, trigger="rest", model_name=ref.name)
-    record["mlapi"]["heartbeat"] = time.time()
-    record, _ = svc.store.create(job_id, record)
-    runner.submit(job_id)
-    return _respond(jobs.public_view(record))
+    spec = jobspec.from_vertex({k: v for k, v in body.items() if k in _WRITABLE})
+    return _respond(_jobs().create(_parent(project, location), spec).public_json())
 
 
 def get_job(api: str, project: str, location: str, job_id: str) -> flask.Response:
     """The job; header `X-Mlapi-Progress` (ours) is the share of input bytes done, 0..1."""
     _check_api(api)
     record = _record(project, location, job_id)
-    response = _respond(jobs.public_view(record))
-    private = record.get("mlapi", {})
-    if record.get("state") == jobs.SUCCEEDED:
+    response = _respond(record.public_json())
+    share = record.progress_share()
+    if record.state == SUCCEEDED:
         response.headers["X-Mlapi-Progress"] = "1"
-    elif private.get("bytesTotal"):
-        share = min(1.0, private.get("bytesDone", 0) / private["bytesTotal"])
+    elif share is not None:
         response.headers["X-Mlapi-Progress"] = f"{share:.4f}"
     return response
 
@@ -153,7 +129,7 @@ def get_job(api: str, project: str, location: str, job_id: str) -> flask.Respons
 def cancel_job(api: str, project: str, location: str, job_id: str) -> flask.Response:
     _check_api(api)
     _record(project, location, job_id)
-    _runner().cancel(job_id)
+    _jobs().cancel(job_id)
     return _respond({})
 
 
@@ -164,31 +140,18 @@ def list_jobs(api: str, project: str, location: str) -> flask.Response:
     page_size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     token = args.get("pageToken") or args.get("page_token") or ""
     state = _state_filter(args.get("filter") or "")
-    parent = _parent(project, location) + "/"
-    store = _runner().svc.store
-    found: list[dict[str, Any]] = []
-    next_token = ""
-    for job_id in store.ids():
-        if token and job_id <= token:
-            continue
-        record = store.find(job_id)
-        if record is None or not record.get("name", "").startswith(parent):
-            continue
-        if state and record.get("state") != state:
-            continue
-        if len(found) == page_size:
-            next_token = found[-1]["name"].rsplit("/", 1)[-1]
-            break
-        found.append(jobs.public_view(record))
-    body: dict[str, Any] = {"batchPredictionJobs": found} if found else {}
+    found, next_token = _jobs().page(_parent(project, location), state, page_size, token)
+    body: dict[str, Any] = (
+        {"batchPredictionJobs": [record.public_json() for record in found]} if found else {}
+    )
     if next_token:
         body["nextPageToken"] = next_token
     return _respond(body)
 
 
-def _record(project: str, location: str, job_id: str) -> dict[str, Any]:
-    record = _runner().svc.store.get(job_id)
-    if not record.get("name", "").startswith(_parent(project, location) + "/"):
+def _record(project: str, location: str, job_id: str) -> JobRecord:
+    record = _jobs().get(job_id)
+    if not record.name.startswith(_parent(project, location) + "/"):
         raise not_found(f"BatchPredictionJob {job_id!r} was not found.")
     return record
 
@@ -197,7 +160,7 @@ def _state_filter(text: str) -> str:
     if not text.strip():
         return ""
     match = _FILTER.match(text)
-    if not match or match.group(1) not in _STATE_NUMBERS:
+    if not match or match.group(1) not in STATE_NUMBERS:
         raise invalid_argument(
             f"Unsupported filter {text!r}; this service filters on state only, e.g. "
             'state="JOB_STATE_RUNNING".'
@@ -215,16 +178,6 @@ def _int_arg(value: Any) -> int:
     return number
 
 
-def _json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        body = orjson.loads(raw or b"{}")
-    except orjson.JSONDecodeError as exc:
-        raise invalid_argument(f"Invalid JSON payload received. {exc}.") from None
-    if not isinstance(body, dict):
-        raise invalid_argument("Invalid JSON payload received. Expected a JSON object.")
-    return body
-
-
 def _respond(body: dict[str, Any]) -> flask.Response:
     """Vertex's JSON; the job state as a number when the client asked for enum numbers."""
     if wants_enum_ints():
@@ -236,7 +189,7 @@ def _respond(body: dict[str, Any]) -> flask.Response:
 
 def _enums_as_ints(body: dict[str, Any]) -> dict[str, Any]:
     if "state" in body:
-        body = {**body, "state": _STATE_NUMBERS.get(body["state"], 0)}
+        body = {**body, "state": STATE_NUMBERS.get(body["state"], 0)}
     if "batchPredictionJobs" in body:
         body = {
             **body,

@@ -13,11 +13,11 @@ environment with the `BATCH_PREDICTION_` prefix first: `BATCH_PREDICTION_JOBS_BU
 | `SHARD_BYTES` | 33554432 | input bytes per output file (`predictions_NNNN.jsonl`), resumed whole |
 | `READ_BLOCK_BYTES` | 4194304 | bytes fetched per ranged read of an input object |
 | `UPLOAD_CHUNK_BYTES` | 8388608 | bytes buffered per resumable-upload request of an output file |
-| `WORKERS` | 1 | processes scoring shards of one job in parallel (local engine; see `parallel`) |
+| `SCORING_PROCESSES` | 1 | processes scoring shards of one job in parallel (`local` engine) |
 | `HEARTBEAT_SECONDS` | 5 | how often a running job writes its progress to its record |
 | `LEASE_SECONDS` | 60 | a running job whose record is older than this is taken to be orphaned |
 | `RECOVER_SECONDS` | 30 | how often orphaned REST-created jobs are looked for (0: never) |
-| `ENGINE` | `local` | default engine: `local` (this process) or `beam` (Apache Beam) |
+| `ENGINE` | `local` | default engine (`backends`): `local` (this machine) or `beam` (Apache Beam) |
 | `BEAM_RUNNER` | `DirectRunner` | Beam runner (`DataflowRunner` in the cloud) |
 | `BEAM_OPTIONS` | none | more Beam pipeline options, comma-separated `--flag=value` |
 | `TRIGGER_MODEL` | none | model for jobs started by an input file landing in a bucket |
@@ -48,7 +48,9 @@ class BatchPredictionSettings(Settings):
     read_block_bytes: int = Field(default=4 * 2**20, ge=1024)
     # google-cloud-storage needs resumable-upload chunks in multiples of 256 KiB.
     upload_chunk_bytes: int = Field(default=8 * 2**20, ge=256 * 1024, multiple_of=256 * 1024)
-    workers: int = Field(default=1, ge=1, le=64)
+    # Not `WORKERS`: functions-framework's gunicorn reads that as its number of server
+    # processes, and each would run its own jobs.
+    scoring_processes: int = Field(default=1, ge=1, le=64)
     heartbeat_seconds: float = Field(default=5.0, gt=0)
     lease_seconds: float = Field(default=60.0, gt=0)
     recover_seconds: float = Field(default=30.0, ge=0)

@@ -11,7 +11,9 @@ import numpy as np
 import orjson
 import pytest
 
-from services.batch_prediction import engine, formats
+from services.batch_prediction import formats
+from services.batch_prediction.backends import shards
+from services.batch_prediction.backends.base import Input, Plan
 from services.batch_prediction.formats import InstanceConfig
 from shared.modelschema import Feature, InputSchema
 
@@ -138,7 +140,7 @@ def _all_lines_by_shards(data: bytes, shard_bytes: int, chunk: int, block: int, 
     position = start0
     while position < len(data):
         end = min(position + shard_bytes, len(data))
-        for blob, offset in engine.iter_chunks(
+        for blob, offset in shards.iter_chunks(
             io.BytesIO(data), position, end, start0, chunk, block
         ):
             assert blob.endswith(b"\n")
@@ -164,13 +166,13 @@ def test_csv_data_starts_after_the_header():
 
 
 def test_shards_are_numbered_across_inputs():
-    plan = engine.Plan(
+    plan = Plan(
         job="j",
         output_dir="gs://o/d",
         inputs=(
-            engine.Input("gs://b/1", 25, 1, "jsonl"),
-            engine.Input("gs://b/2", 0, 1, "jsonl"),
-            engine.Input("gs://b/3", 12, 1, "csv", 4, ("a",)),
+            Input("gs://b/1", 25, 1, "jsonl"),
+            Input("gs://b/2", 0, 1, "jsonl"),
+            Input("gs://b/3", 12, 1, "csv", 4, ("a",)),
         ),
         shard_bytes=10,
         chunk_size=5,
@@ -196,7 +198,7 @@ def test_a_model_that_fails_on_some_rows_fails_only_those():
     batch = formats.parse_jsonl(
         b"[1, 0, 0]\n[-1, 0, 0]\n[2, 0, 0]\n", 0, "s", SCHEMA, InstanceConfig()
     )
-    predictions = engine.predict(Picky(), batch)
+    predictions = shards.predict(Picky(), batch)
     out = formats.prediction_lines(batch, predictions)
     assert [json.loads(x)["prediction"] for x in out.splitlines()] == [1.0, 2.0]
     assert "negative" in _errors(batch)[0]["error"]["message"]

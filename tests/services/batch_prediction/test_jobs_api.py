@@ -206,7 +206,7 @@ def test_beam_engine_gives_the_local_engines_files(bp, client):
 
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory, bp):
-    env = service_env(bp.emulator, WORKERS="2")  # the same SHARD_BYTES: the same files
+    env = service_env(bp.emulator, SCORING_PROCESSES="2")  # the same SHARD_BYTES: the same files
     process = start_service(tmp_path_factory, env, "bp-workers")
     yield job_client(process.url)
     process.stop()

@@ -21,7 +21,8 @@ the DirectRunner). The counts of each shard travel in its file's metadata (`mlap
 so the job reads them back from storage whatever the runner.
 
 Not implemented: progress while the pipeline runs (the record is updated when it ends) and
-cancelling a running pipeline (a cancel takes effect when it ends).
+cancelling a running pipeline (a cancel takes effect when it ends). The job's heartbeat goes
+on meanwhile (`lease`), so no other worker takes the job for orphaned.
 """
 
 from __future__ import annotations
@@ -39,25 +40,47 @@ from apache_beam.ml.inference.base import (
 )
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from services.batch_prediction import engine, formats
-from services.batch_prediction.models import load
-from services.batch_prediction.objects import Objects
+from services.batch_prediction import formats
+from services.batch_prediction.backends.base import Plan, Progress, Shard
+from services.batch_prediction.backends.shards import ShardFiles, iter_chunks, parse_chunk, predict
+from services.batch_prediction.jobfiles import JobFiles
+from services.batch_prediction.modelcache import ModelCache
 from services.batch_prediction.settings import BatchPredictionSettings
 from shared.errors import ApiError, Code
+from shared.modelruntime import load
+from shared.modelschema import InputSchema
 from shared.registry import ModelVersion, Registry
 from shared.storage import Storage
 
 COUNTS_METADATA = "mlapi-counts"
 
-_objects: Objects | None = None
+_files: JobFiles | None = None
 
 
-def _worker_objects(allow_local: bool) -> Objects:
-    """One `Objects` per worker process (a pipeline's functions are pickled to workers)."""
-    global _objects
-    if _objects is None:
-        _objects = Objects(os.environ.get("GOOGLE_CLOUD_PROJECT"), allow_local_files=allow_local)
-    return _objects
+def _worker_files(allow_local: bool) -> JobFiles:
+    """One `JobFiles` per worker process (a pipeline's functions are pickled to workers)."""
+    global _files
+    if _files is None:
+        storage = Storage(os.environ.get("GOOGLE_CLOUD_PROJECT"))
+        _files = JobFiles(storage, allow_local_files=allow_local)
+    return _files
+
+
+class BeamEngine:
+    def __init__(
+        self, settings: BatchPredictionSettings, models: ModelCache, files: JobFiles
+    ) -> None:
+        self._settings = settings
+
+    def score(
+        self, plan: Plan, pending: Sequence[Shard], version: ModelVersion, progress: Progress
+    ) -> None:
+        progress.check()
+        for number, (ok, failed) in sorted(run(plan, pending, version, self._settings).items()):
+            progress.shard_done(number, ok, failed)
+
+    def close(self) -> None:
+        pass
 
 
 class RegistryModelHandler(ModelHandler[formats.Batch, PredictionResult, Any]):
@@ -79,32 +102,24 @@ class RegistryModelHandler(ModelHandler[formats.Batch, PredictionResult, Any]):
         model: Any,
         inference_args: dict[str, Any] | None = None,
     ) -> Iterable[PredictionResult]:
-        return [PredictionResult(chunk, engine.predict(model, chunk)) for chunk in batch]
+        return [PredictionResult(chunk, predict(model, chunk)) for chunk in batch]
 
     def batch_elements_kwargs(self) -> dict[str, int]:
         return {"min_batch_size": 1, "max_batch_size": 1}  # an element is a whole chunk
 
 
 def read_chunks(
-    shard: engine.Shard, plan: engine.Plan, schema_json: dict[str, Any], allow_local: bool
+    shard: Shard, plan: Plan, schema_json: dict[str, Any], allow_local: bool
 ) -> Iterator[tuple[tuple[int, int], formats.Batch]]:
-    from shared.modelschema import InputSchema
-
     schema = InputSchema.from_json(schema_json)
     item = plan.inputs[shard.input]
-    objects = _worker_objects(allow_local)
-    with objects.open_reader(item.info, plan.read_block) as reader:
-        chunks = engine.iter_chunks(
+    files = _worker_files(allow_local)
+    with files.open_reader(item.info, plan.read_block) as reader:
+        chunks = iter_chunks(
             reader, shard.start, shard.end, item.data_start, plan.chunk_size, plan.read_block
         )
         for index, (blob, offset) in enumerate(chunks):
-            if item.format == "csv":
-                batch = formats.parse_csv(
-                    blob, offset, item.uri, item.header, schema, plan.instance_config
-                )
-            else:
-                batch = formats.parse_jsonl(blob, offset, item.uri, schema, plan.instance_config)
-            yield (shard.number, index), batch
+            yield (shard.number, index), parse_chunk(blob, offset, item, plan, schema)
 
 
 def format_chunk(
@@ -118,47 +133,27 @@ def format_chunk(
 
 def write_shard(
     grouped: tuple[int, Iterable[tuple[int, bytes, bytes, int, int]]],
-    plan: engine.Plan,
+    plan: Plan,
     allow_local: bool,
 ) -> tuple[int, tuple[int, int]]:
     number, chunks = grouped
     ordered = sorted(chunks, key=lambda c: c[0])
     ok = sum(c[3] for c in ordered)
     failed = sum(c[4] for c in ordered)
-    _write(plan, number, ok, failed, [c[1] for c in ordered], [c[2] for c in ordered], allow_local)
+    out = ShardFiles(_worker_files(allow_local), plan, number, {COUNTS_METADATA: f"{ok},{failed}"})
+    try:
+        for _, lines, error_lines, _, _ in ordered:
+            out.write(lines, error_lines)
+        out.commit()
+    except BaseException:
+        out.abort()
+        raise
     return number, (ok, failed)
 
 
-def _write(
-    plan: engine.Plan,
-    number: int,
-    ok: int,
-    failed: int,
-    lines: list[bytes],
-    errors: list[bytes],
-    allow_local: bool,
-) -> None:
-    objects = _worker_objects(allow_local)
-    metadata = {engine.JOB_METADATA: plan.job, COUNTS_METADATA: f"{ok},{failed}"}
-    targets = [(plan.errors_uri(number), errors)] if failed else []
-    targets.append((plan.predictions_uri(number), lines))  # last: it marks the shard done
-    for uri, parts in targets:
-        writer = objects.open_writer(
-            uri, metadata, chunk_bytes=plan.upload_chunk, content_type=engine.CONTENT_TYPE
-        )
-        try:
-            for part in parts:
-                if part:
-                    writer.write(part)
-            writer.commit()
-        except BaseException:
-            writer.abort()
-            raise
-
-
 def run(
-    plan: engine.Plan,
-    pending: list[engine.Shard],
+    plan: Plan,
+    pending: Sequence[Shard],
     version: ModelVersion,
     settings: BatchPredictionSettings,
 ) -> dict[int, tuple[int, int]]:
@@ -181,7 +176,7 @@ def run(
     with beam.Pipeline(runner=runner, options=options) as pipeline:
         _ = (
             pipeline
-            | "Shards" >> beam.Create(pending)
+            | "Shards" >> beam.Create(list(pending))
             | "ReadChunks" >> beam.FlatMap(read_chunks, plan, schema, allow_local)
             | "RunInference" >> RunInference(KeyedModelHandler(handler))
             | "Format" >> beam.Map(format_chunk)
@@ -195,16 +190,15 @@ def _schema_of(handler: RegistryModelHandler) -> dict[str, Any]:
     return handler.load_model().schema.to_json()
 
 
-def _counts(
-    plan: engine.Plan, pending: list[engine.Shard], allow_local: bool
-) -> dict[int, tuple[int, int]]:
-    files = _worker_objects(allow_local).list_dir(plan.output_dir)
+def _counts(plan: Plan, pending: Sequence[Shard], allow_local: bool) -> dict[int, tuple[int, int]]:
+    files = _worker_files(allow_local)
+    listed = files.list_metadata(plan.output_dir)
     counts: dict[int, tuple[int, int]] = {}
     for shard in pending:
         name = plan.predictions_uri(shard.number).rsplit("/", 1)[-1]
-        raw = files.get(name, {}).get(COUNTS_METADATA)
-        if raw is None and name in files and plan.output_dir.startswith("file://"):
-            raw = _count_local_lines(plan, shard.number)  # local files keep no metadata
+        raw = listed.get(name, {}).get(COUNTS_METADATA)
+        if raw is None and name in listed and not files.keeps_metadata(plan.output_dir):
+            raw = _count_local_lines(plan, shard.number)
         if raw is None:
             raise ApiError(Code.INTERNAL, f"The pipeline ended without writing {name}.")
         ok, failed = (int(x) for x in raw.split(","))
@@ -212,7 +206,8 @@ def _counts(
     return counts
 
 
-def _count_local_lines(plan: engine.Plan, number: int) -> str:
+def _count_local_lines(plan: Plan, number: int) -> str:
+    """The counts of a shard written to local files, which keep no metadata: its lines."""
     counts = []
     for uri in (plan.predictions_uri(number), plan.errors_uri(number)):
         path = uri[len("file://") :]

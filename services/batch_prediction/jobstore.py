@@ -1,31 +1,34 @@
 """Job records in Cloud Storage: `gs://JOBS_BUCKET/JOBS_PREFIX/{job id}.json`, one JSON object
-per job (`services.batch_prediction.jobs`), so jobs survive a restart of the service.
+per job (`jobrecord`), so jobs survive a restart of the service.
 
 Updates are read-modify-write with an `ifGenerationMatch` precondition, retried on a conflict,
-so two writers (a worker's progress, a cancel) never lose each other's change on real Cloud
-Storage; within one process a lock per job serialises them too (gcp-storage-emulator ignores
-preconditions).
+so two writers (two instances, a worker's progress and a cancel) never lose each other's
+change on real Cloud Storage; within one process a lock per job serialises them too.
+gcp-storage-emulator ignores preconditions, so between processes on the emulator the last
+writer wins; what keeps a job consistent there is that every write of a running job checks
+who holds it (`lease`).
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
-from typing import Any
 
+import orjson
+
+from services.batch_prediction.jobrecord import JobRecord
 from shared.errors import ApiError, Code, not_found
 from shared.storage import GcsUri, Storage
 
-Record = dict[str, Any]
 _ATTEMPTS = 5
+_CONTENT_TYPE = "application/json"
 
 
 class JobStore:
-    def __init__(self, bucket: str, prefix: str, storage: Storage | None = None) -> None:
+    def __init__(self, bucket: str, prefix: str, storage: Storage) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.storage = storage or Storage()
+        self.storage = storage
         self._locks: dict[str, threading.Lock] = {}
         # Protects `_locks` (one lock per job id, held during a read-modify-write).
         self._guard = threading.Lock()
@@ -43,38 +46,39 @@ class JobStore:
             self.storage.ensure_bucket(self.bucket)
             self._bucket_checked = True
 
-    def get(self, job_id: str) -> Record:
+    def get(self, job_id: str) -> JobRecord:
         found = self._read(job_id)
         if found is None:
             raise not_found(f"BatchPredictionJob {job_id!r} was not found.")
         return found[0]
 
-    def find(self, job_id: str) -> Record | None:
+    def find(self, job_id: str) -> JobRecord | None:
         found = self._read(job_id)
         return found[0] if found else None
 
-    def _read(self, job_id: str) -> tuple[Record, int] | None:
+    def _read(self, job_id: str) -> tuple[JobRecord, int] | None:
         found = self.storage.read_with_generation(self._uri(job_id))
         if found is None:
             return None
         try:
-            return json.loads(found[0]), found[1]
-        except ValueError:
-            raise ApiError(Code.DATA_LOSS, f"The record of job {job_id!r} is not JSON.") from None
+            return JobRecord.from_json(orjson.loads(found[0])), found[1]
+        except (ValueError, KeyError, TypeError):
+            raise ApiError(Code.DATA_LOSS, f"The record of job {job_id!r} is unreadable.") from None
 
-    def create(self, job_id: str, record: Record) -> tuple[Record, bool]:
+    def create(self, record: JobRecord) -> tuple[JobRecord, bool]:
         """Store a new record; an existing one is returned instead (False: not created)."""
         self.ensure_bucket()
+        job_id = record.job_id
         with self._lock(job_id):
             found = self._read(job_id)
             if found is not None:
                 return found[0], False
-            self.storage.write_checked(self._uri(job_id), _dump(record), 0, "application/json")
+            self.storage.write_checked(self._uri(job_id), _dump(record), 0, _CONTENT_TYPE)
             return record, True
 
-    def update(self, job_id: str, change: Callable[[Record], Record | None]) -> Record:
-        """Apply `change` to the current record and store it; `change` may return None to
-        leave the record as it is."""
+    def update(self, job_id: str, change: Callable[[JobRecord], JobRecord | None]) -> JobRecord:
+        """Apply `change` to the current record (it may change it in place) and store it;
+        `change` may return None to leave the record as it is, or raise to write nothing."""
         for attempt in range(_ATTEMPTS):
             with self._lock(job_id):
                 found = self._read(job_id)
@@ -86,7 +90,7 @@ class JobStore:
                     return record
                 try:
                     self.storage.write_checked(
-                        self._uri(job_id), _dump(changed), generation, "application/json"
+                        self._uri(job_id), _dump(changed), generation, _CONTENT_TYPE
                     )
                     return changed
                 except ApiError as exc:
@@ -102,5 +106,5 @@ class JobStore:
         return sorted(name[start:-5] for name in objects if name.endswith(".json"))
 
 
-def _dump(record: Record) -> str:
-    return json.dumps(record, separators=(",", ":"))
+def _dump(record: JobRecord) -> bytes:
+    return orjson.dumps(record.to_json())

@@ -1,4 +1,5 @@
-"""Models for batch jobs: a registry reference resolved to one version, loaded once per process.
+"""The models batch jobs use: a job's registry reference (`ModelRef`), resolved to one version,
+and the versions loaded in this process (`ModelCache`).
 
 References, as a job's `model` (Vertex puts a Model resource name there; we take our
 registry's names, with or without the resource prefix):
@@ -22,8 +23,6 @@ from typing import NamedTuple
 from shared.errors import invalid_argument
 from shared.modelruntime import ServedModel, load
 from shared.registry import CHAMPION, ModelVersion, Registry
-
-__all__ = ["ModelCache", "ModelRef", "ServedModel", "load", "parse_ref"]
 
 _RESOURCE = re.compile(r"^projects/[^/]+/locations/[^/]+/models/(?P<rest>.+)$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -74,6 +73,10 @@ class ModelCache:
         """The version `ref` names now; NOT_FOUND for an unknown model, alias or version."""
         version = self.registry.snapshot(ref.name).resolve(ref.ref)
         return self.registry.get(ref.name, version)
+
+    def pinned(self, name: str, version_id: str) -> ModelVersion:
+        """The version a job recorded when it started (`modelVersionId`)."""
+        return self.registry.get(name, version_id)
 
     def get(self, version: ModelVersion) -> ServedModel:
         key = (version.name, version.version)
