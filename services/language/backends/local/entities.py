@@ -91,34 +91,34 @@ class Found:
 
 
 class _Mentions:
-    """Mentions collected so far, and the character spans they take."""
+    """Mentions collected so far, kept sorted by start, so that an overlap check looks only at
+    the mentions that start within the longest mention's length before it (documents can hold
+    thousands of numbers)."""
 
     def __init__(self, text: str, sentence_starts: Sequence[int]) -> None:
         self.text = text
         self.sentence_starts = sentence_starts
         self.items: list[Mention] = []
+        self._starts: list[int] = []
+        self._longest = 0
 
     def overlaps(self, start: int, end: int, kinds: frozenset[Type] | None = None) -> bool:
+        low = bisect.bisect_left(self._starts, start - self._longest)
+        high = bisect.bisect_left(self._starts, end)
         return any(
-            m.start < end and start < m.end and (kinds is None or m.type in kinds)
-            for m in self.items
+            m.end > start and (kinds is None or m.type in kinds) for m in self.items[low:high]
         )
 
     def add(self, start: int, end: int, kind: Type, metadata: dict[str, str], **extra) -> None:
         sentence = max(bisect.bisect_right(self.sentence_starts, start) - 1, 0)
         mention_type = extra.pop("mention_type", MentionType.TYPE_UNKNOWN)
-        self.items.append(
-            Mention(
-                start,
-                end,
-                self.text[start:end],
-                kind,
-                mention_type,
-                sentence,
-                metadata,
-                **extra,
-            )
+        mention = Mention(
+            start, end, self.text[start:end], kind, mention_type, sentence, metadata, **extra
         )
+        index = bisect.bisect_right(self._starts, start)
+        self._starts.insert(index, start)
+        self.items.insert(index, mention)
+        self._longest = max(self._longest, end - start)
 
 
 def extract(doc: Any, sentence_starts: Sequence[int], phone_region: str = "US") -> list[Found]:
@@ -149,7 +149,6 @@ def extract(doc: Any, sentence_starts: Sequence[int], phone_region: str = "US") 
     _add_named(doc, found)
     _add_dates(doc, found)
     _add_numbers(doc, found, amounts)
-    found.items.sort(key=lambda m: (m.start, m.end))
     return salience.rank(_group(found.items, doc))
 
 
@@ -177,25 +176,29 @@ def _add_named(doc: Any, found: _Mentions) -> None:
 def _add_dates(doc: Any, found: _Mentions) -> None:
     expressions = [(s.start_char, s.end_char) for s in doc.ents if s.label_ == "DATE"]
     blocking = frozenset(set(Type) - {Type.NUMBER})
-    for date in dates.find(doc.text, expressions):
+    for date in dates.find(found.text, expressions):
         if not found.overlaps(date.start, date.end, blocking):
             found.add(date.start, date.end, Type.DATE, date.metadata)
 
 
 def _add_numbers(doc: Any, found: _Mentions, amounts: list[money.Price]) -> None:
-    # No NUMBER inside a phone number, nor inside a postcode with letters ("NW1 6XE").
-    phones_and_amounts = [(m.start, m.end) for m in found.items if m.type == Type.PHONE_NUMBER]
+    text = found.text
+    # No NUMBER inside a phone number, nor inside a postcode with letters ("NW1 6XE"); a
+    # price's amount is its NUMBER.
+    excluded = _Mentions(text, found.sentence_starts)
     for mention in found.items:
         postcode = mention.metadata.get("postal_code", "") if mention.type == Type.ADDRESS else ""
-        if not postcode.isdigit() and postcode:
-            start = doc.text.find(postcode, mention.start)
-            phones_and_amounts.append((start, start + len(postcode)))
+        if mention.type == Type.PHONE_NUMBER:
+            excluded.add(mention.start, mention.end, Type.PHONE_NUMBER, {})
+        elif postcode and not postcode.isdigit():
+            start = text.find(postcode, mention.start)
+            excluded.add(start, start + len(postcode), Type.ADDRESS, {})
     for price in amounts:
         start, end = price.amount
         found.add(start, end, Type.NUMBER, {"value": price.value})
-        phones_and_amounts.append((start, end))
-    for number in numbers.find(doc.text):
-        if not any(s < number.end and number.start < e for s, e in phones_and_amounts):
+        excluded.add(start, end, Type.NUMBER, {})
+    for number in numbers.find(text):
+        if not excluded.overlaps(number.start, number.end):
             found.add(number.start, number.end, Type.NUMBER, {"value": number.value})
     named_spans = frozenset(
         {Type.PERSON, Type.LOCATION, Type.ORGANIZATION, Type.EVENT, Type.WORK_OF_ART}
