@@ -87,7 +87,7 @@ def _pattern() -> re.Pattern[str]:
     symbol = "|".join(re.escape(s) for s in symbols)
     code = r"\b(?:" + "|".join(sorted(codes() - _WORD_CODES)) + r")\b"
     name = r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b"
-    digits = numbers.DIGITS
+    digits = numbers.MONEY_DIGITS
     # Python's re has no repeated group names: the two orders number theirs 1 and 2.
     before = (
         rf"(?P<currency1>{symbol}|{code}(?=\s?\d))\s?(?P<digits1>{digits})"

@@ -6,7 +6,7 @@ Decimal separators: with both "," and "." the later one is the decimal separator
 followed by one or two digits at the end is a decimal comma; a lone separator followed by
 exactly three digits groups thousands when it repeats ("7,000,000", "1.250.000") and for ","
 otherwise ("12,000"); "." followed by three digits once ("2.500") is read as a decimal point,
-as English writes it.
+as English writes it. A lone decimal comma ("12,5") counts only in amounts of money.
 """
 
 from __future__ import annotations
@@ -31,11 +31,14 @@ SCALES = {
 WORD_SCALES = ("thousand", "million", "billion", "trillion")
 
 # A number written in digits: grouped ("1,250.00", "1.250,00") or plain ("2021", "89.99").
+# A plain decimal comma is only read in amounts of money ("50,00 €"): elsewhere in English,
+# "1,2,3" is a list.
 DIGITS = (
     r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"
     r"|\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?"
-    r"|\d+(?:[.,]\d+)?"
+    r"|\d+(?:\.\d+)?"
 )
+MONEY_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+,\d{1,2}(?!\d)|" + DIGITS
 _NUMBER = re.compile(
     r"(?<![\d.,])(?P<digits>" + DIGITS + r")(?![\d])"
     r"(?:\s+(?P<scale>" + "|".join(WORD_SCALES) + r")\b)?",
