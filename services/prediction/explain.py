@@ -5,17 +5,23 @@
   metadata baseline. Explains the regression value, or a classifier's decision function
   (log-odds): of class 1 when binary, of the predicted class otherwise.
 - scikit-learn trees (DecisionTree, RandomForest, ExtraTrees, GradientBoosting, not inside a
-  Pipeline): exact path-dependent TreeSHAP (`treeshap.py`). Explains the regression value, a
+  Pipeline): exact path-dependent TreeSHAP (`treeshap.py`), branching exactly as scikit-learn
+  does (instances in float32, NaN where the node sends it). Explains the regression value, a
   forest's probability of the predicted class, gradient boosting's log-odds. The baseline is
   the trees' expected output over their training samples.
 - XGBoost and LightGBM: the booster's own TreeSHAP (`pred_contribs` / `pred_contrib`) on the
-  margin (log-odds for logistic objectives, the value for regression); baseline the expected
-  margin over the training data.
+  margin (log-odds for logistic objectives, the value for regression), which the served
+  probability is the sigmoid (softmax) of; baseline the expected margin over the training
+  data.
 - anything else: sampled Shapley over `path_count` random feature orderings, as Vertex AI's
   `sampledShapleyAttribution`, on the predicted class's probability (or the value), from the
   training means and most frequent categories.
 
-Exact methods report `approximationError` 0 (for linear models, the float rounding left).
+`instanceOutputValue` is always the model's own output for the explained class (the value the
+served prediction comes from, not a re-computation), so an explanation cannot disagree with
+its `predictions`. Exact methods report as `approximationError` the float rounding left between
+baseline + attributions and that output: ~1e-16 for scikit-learn and LightGBM, ~1e-6 for
+XGBoost (which sums in float32).
 Sampled Shapley's attributions always add up to the output difference exactly; its
 `approximationError` is the standard error of the per-feature estimates over the sampled paths
 (root of the summed variances / path count).
@@ -95,25 +101,33 @@ def _class_name(served: ServedModel, index: int) -> str | None:
 # -- boosters: their own TreeSHAP ---------------------------------------------------------
 
 
-def _from_contribs(served: ServedModel, contribs: np.ndarray) -> list[Attribution]:
-    """`contribs`: (n, d + 1) or (n, k, d + 1), the last column the bias."""
+def _from_contribs(
+    served: ServedModel, contribs: np.ndarray, margins: np.ndarray
+) -> list[Attribution]:
+    """`contribs`: (n, d + 1) or (n, k, d + 1), the last column the bias; `margins`: the
+    booster's own raw output, (n,) or (n, k), which `instanceOutputValue` reports."""
     output_name = "value" if served.kind == "regression" else "margin"
+    margins = margins.reshape(contribs.shape[0], -1)
     out = []
-    for row in contribs:
+    for row, margin in zip(contribs, margins, strict=True):
         index: int | None = None
+        value = float(margin[0])
         if row.ndim == 2:  # one row per class: explain the predicted (highest margin) class
-            index = int(row.sum(axis=1).argmax())
-            row = row[index]
+            index = int(margin.argmax())
+            row, value = row[index], float(margin[index])
         elif served.kind != "regression":
             index = 1  # a binary booster's margin is class 1's log-odds
+        total = float(np.sum(row, dtype=np.float64))
         out.append(
             Attribution(
                 baseline_output=float(row[-1]),
-                instance_output=float(row.sum()),
-                features=row[:-1].tolist(),
+                instance_output=value,
+                features=row[:-1].astype(np.float64).tolist(),
                 output_name=output_name,
                 output_index=index,
                 output_display_name=None if index is None else _class_name(served, index),
+                # XGBoost sums its contributions in float32: ~1e-6 of rounding is left.
+                approximation_error=abs(total - value),
             )
         )
     return out
@@ -122,16 +136,23 @@ def _from_contribs(served: ServedModel, contribs: np.ndarray) -> list[Attributio
 def _xgboost(served: ServedModel, matrix: np.ndarray) -> list[Attribution]:
     import xgboost
 
-    data = xgboost.DMatrix(matrix, feature_names=served.native.feature_names)
-    return _from_contribs(served, np.asarray(served.native.predict(data, pred_contribs=True)))
+    booster = served.native
+    data = xgboost.DMatrix(matrix, feature_names=booster.feature_names)
+    contribs = np.asarray(booster.predict(data, pred_contribs=True))
+    margins = np.asarray(
+        booster.inplace_predict(matrix, predict_type="margin", validate_features=False)
+    )
+    return _from_contribs(served, contribs, margins)
 
 
 def _lightgbm(served: ServedModel, matrix: np.ndarray) -> list[Attribution]:
-    contribs = np.asarray(served.native.predict(matrix, pred_contrib=True, num_threads=1))
+    booster = served.native
+    contribs = np.asarray(booster.predict(matrix, pred_contrib=True, num_threads=1))
+    margins = np.asarray(booster.predict(matrix, raw_score=True, num_threads=1))
     width = matrix.shape[1] + 1
     if contribs.shape[1] > width:  # multiclass: k blocks of d + 1 side by side
         contribs = contribs.reshape(contribs.shape[0], -1, width)
-    return _from_contribs(served, contribs)
+    return _from_contribs(served, contribs, margins)
 
 
 # -- scikit-learn trees: our TreeSHAP -----------------------------------------------------
@@ -142,24 +163,30 @@ def _sklearn_trees(served: ServedModel, matrix: np.ndarray) -> list[Attribution]
     name = type(model).__name__
     boosting = name.startswith("GradientBoosting")
     classifier = hasattr(model, "classes_")
+    # The trees branch on float32 values (treeshap.as_sklearn_input); so does every call below.
+    rows = treeshap.as_sklearn_input(matrix)
     out = []
-    for x in matrix:
+    for x in rows:
         output: int | None = None
         if boosting:
-            margins = np.atleast_1d(model.decision_function(x[None])[0]) if classifier else None
+            raw = model.decision_function if classifier else model.predict
+            margins = np.atleast_1d(np.asarray(raw(x[None]), dtype=float)[0])
             if classifier:
                 output = int(margins.argmax()) if margins.size > 1 else 1
             column = 0 if output is None or margins.size == 1 else output
             trees = [treeshap.from_sklearn(t) for t in model.estimators_[:, column]]
             scale = model.learning_rate
-            raw = model.decision_function if classifier else model.predict
-            offset = float(np.atleast_1d(raw(x[None])[0])[column]) - scale * sum(
-                t.predict(x) for t in trees
-            )
+            served_value = float(margins[column])
+            # The initial estimator's constant (the prior's log-odds, or the mean).
+            offset = served_value - scale * sum(t.predict(x) for t in trees)
         else:
             estimators = getattr(model, "estimators_", [model])
             if classifier:
-                output = int(model.predict_proba(x[None])[0].argmax())
+                probabilities = np.asarray(model.predict_proba(x[None]), dtype=float)[0]
+                output = int(probabilities.argmax())
+                served_value = float(probabilities[output])
+            else:
+                served_value = float(np.asarray(model.predict(x[None]), dtype=float).ravel()[0])
             trees = [treeshap.from_sklearn(e, output or 0) for e in estimators]
             scale = 1.0 / len(trees)
             offset = 0.0
@@ -170,13 +197,15 @@ def _sklearn_trees(served: ServedModel, matrix: np.ndarray) -> list[Attribution]
         out.append(
             Attribution(
                 baseline_output=float(base),
-                instance_output=float(base + phi.sum()),
+                instance_output=served_value,
                 features=phi.tolist(),
                 output_name="margin"
                 if boosting and classifier
                 else ("probability" if classifier else "value"),
                 output_index=output,
                 output_display_name=None if output is None else _class_name(served, output),
+                # What float rounding leaves between the sum and the model's own output.
+                approximation_error=abs(float(base + phi.sum()) - served_value),
             )
         )
     return out

