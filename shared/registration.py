@@ -50,7 +50,7 @@ def register_model(
 ) -> ModelVersion:
     """Serialise a scikit-learn model, XGBoost booster/estimator or LightGBM booster/estimator
     in its framework's format and register it, with baseline statistics of `training_data`."""
-    framework, artifact_name, artifact, framework_version = _serialise(model)
+    framework, artifact_name, artifact, framework_version = serialise_model(model)
     schema = None
     if feature_names is not None:
         types = list(feature_types or ["double"] * len(feature_names))
@@ -84,7 +84,7 @@ def register_model(
     return registered
 
 
-def _serialise(model: Any) -> tuple[str, str, bytes, str]:
+def serialise_model(model: Any) -> tuple[str, str, bytes, str]:
     module = type(model).__module__.split(".")[0]
     if module == "xgboost":
         import xgboost

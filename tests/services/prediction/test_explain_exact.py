@@ -16,14 +16,14 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 
 from services.prediction import explain
-from services.prediction.cli import _serialise
 from shared import modelruntime
 from shared.modelschema import InputSchema, compute_baseline
+from shared.registration import serialise_model
 from shared.registry import ModelVersion
 
 
 def served_as_registered(model, X, kind, classes=None, allow_missing=False):
-    framework, artifact_name, artifact, _ = _serialise(model)
+    framework, artifact_name, artifact, _ = serialise_model(model)
     schema = InputSchema.numeric_features(
         [f"f{i}" for i in range(X.shape[1])], allow_missing=allow_missing
     )

@@ -7,9 +7,10 @@ import uuid
 
 import joblib
 import pytest
+from click.testing import CliRunner
 
-from services.batch_prediction.models import ModelCache, parse_ref
-from services.prediction.cli import main
+from local.models_cli import models as cli
+from services.batch_prediction.modelcache import ModelCache, parse_ref
 from shared.errors import ApiError
 from shared.registry import Registry
 from shared.storage import Storage
@@ -43,14 +44,15 @@ def test_a_batch_reference_to_a_missing_model_says_it_does_not_exist(registry):
         ["split", "nosuch", "1=100"],
     ],
 )
-def test_the_cli_says_a_missing_model_does_not_exist(capsys, registry, argv):
-    assert main(argv) == 1
-    assert capsys.readouterr().err.startswith("NOT_FOUND: Model 'nosuch' does not exist")
+def test_the_cli_says_a_missing_model_does_not_exist(registry, argv):
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("NOT_FOUND: Model 'nosuch' does not exist")
 
 
-def test_an_existing_model_still_names_the_missing_version(tmp_path, capsys, registry):
+def test_an_existing_model_still_names_the_missing_version(tmp_path, registry):
     artifact = tmp_path / "model.joblib"
     joblib.dump(models.iris_forest().model, artifact)
-    assert main(["register", "iris", str(artifact)]) == 0
+    assert CliRunner().invoke(cli, ["register", "iris", str(artifact)]).exit_code == 0
     with pytest.raises(ApiError, match="Model 'iris' has no version 'champion'"):
         ModelCache(registry).resolve(parse_ref("iris@champion"))
