@@ -57,14 +57,14 @@ def main() -> None:
 
     import tesserocr
 
-    from services.vision.backends.local import ocr
-    from services.vision.backends.local.tesseract import EnginePool, find_tessdata
+    import shared.ocr
+    from shared.ocr.languages import find_tessdata
 
     tessdata = find_tessdata()
     images = [render(case) for case in CASES]
     references = ["\n".join(case.lines) for case in CASES]
     direct_api = tesserocr.PyTessBaseAPI(path=tessdata, lang="eng")
-    pool = EnginePool(tessdata)
+    engine = shared.ocr.create_engine(shared.ocr.OcrSettings())
 
     def direct(image):
         direct_api.SetImage(image)
@@ -77,9 +77,7 @@ def main() -> None:
         for image, reference in zip(images, references, strict=True):
             payload = png_bytes(image)
             t_direct, text_direct = timed(lambda image=image: direct(image), args.rounds)
-            t_ours, result = timed(
-                lambda image=image: ocr.recognise(image, pool, ["eng"]), args.rounds
-            )
+            t_ours, result = timed(lambda image=image: engine.recognise(image), args.rounds)
             t_service, response = timed(
                 lambda payload=payload: client.text_detection({"content": payload}), args.rounds
             )
@@ -90,7 +88,7 @@ def main() -> None:
                     t_ours,
                     t_service,
                     cer(reference, text_direct),
-                    cer(reference, result.full_text.text),
+                    cer(reference, result.text),
                     cer(reference, response.full_text_annotation.text),
                 )
             )

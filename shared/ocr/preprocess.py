@@ -9,8 +9,8 @@ and scans are none of these, so `prepare` does, in order:
 3. contrast stretched with CLAHE when the ink and paper are close (low-contrast photos);
 4. noise removed with a median filter when the image is speckled;
 5. deskew by the angle that sharpens the horizontal projection profile (within +/-15 degrees);
-6. coarse orientation (90/180/270) comes from Tesseract's OSD in `ocr.py`, which applies it
-   with `rotate90` here so the transform stays in one place.
+6. coarse orientation (90/180/270) is decided in `pipeline.py`, which applies it with
+   `rotate90` here so the transform stays in one place.
 
 Every step composes a 3x3 affine matrix from original to processed coordinates;
 `Prepared.to_original` inverts it for the boxes Tesseract returns.
@@ -39,6 +39,8 @@ class Prepared:
     image: np.ndarray  # uint8, grey, dark text on light
     matrix: np.ndarray  # 3x3, original -> processed
     original_size: tuple[int, int]  # (width, height)
+    orientation: int = 0  # clockwise degrees the text was turned in the original (0/90/180/270)
+    skew: float = 0.0  # degrees counter-clockwise that levelled the lines
 
     def to_original(self, points: list[tuple[float, float]]) -> list[tuple[int, int]]:
         """Map processed-image points back, clipped to the original image."""
@@ -67,6 +69,7 @@ class Prepared:
             3: np.array([[0, -1, height - 1], [1, 0, 0], [0, 0, 1]], dtype=float),
         }[turns]
         self.matrix = step @ self.matrix
+        self.orientation = (self.orientation + degrees) % 360
 
 
 def to_grey(image: Image.Image) -> np.ndarray:
@@ -205,6 +208,7 @@ def _deskew(prepared: Prepared) -> None:
         borderValue=255,
     )
     prepared.matrix = np.vstack([rotation, [0, 0, 1]]) @ prepared.matrix
+    prepared.skew = angle
 
 
 def _rotate(image: np.ndarray, angle: float, border: int) -> np.ndarray:
