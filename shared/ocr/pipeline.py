@@ -1,9 +1,12 @@
 """One image in, one `Page` out: clean-up, the reading, and the orientation decision, the same
 for every engine.
 
-Orientation detection costs as much as a reading, and most images are upright, so the image is
-read as it is first; only a hesitant reading (mean word confidence below `CONFIDENT_READING`)
-asks the engine's orientation detector, and the more confident of the two readings wins.
+Orientation is decided by comparing readings, not by trusting one detector: `prepare` has
+already turned lines that run down the image across, so the text is either right way up or
+upside down. The image is read as it is first (most images are upright: the fast path is one
+reading); only a hesitant reading (mean word confidence below `CONFIDENT_READING`) is compared
+with the reading turned half round, and if neither is confident, with the two quarter turns
+(the line direction was misjudged). The most confident reading wins.
 """
 
 from __future__ import annotations
@@ -34,11 +37,12 @@ class Reader(Protocol):
 
     def read(self, prepared: Prepared, languages: Sequence[str]) -> Reading: ...
 
-    def osd(self, prepared: Prepared) -> int | None:
-        """Clockwise degrees the text seems turned, or None when the engine cannot tell."""
-        ...
-
     def close(self) -> None: ...
+
+
+def _better(reading: Reading, than: Reading) -> bool:
+    """More confident, by mean word confidence; a reading of nothing never wins."""
+    return reading.characters > 0 and reading.confidence > than.confidence
 
 
 class Recogniser:
@@ -61,14 +65,17 @@ class Recogniser:
         languages = self.languages(hints)
         prepared = prepare(image)
         best = self.reader.read(prepared, languages)
-        if detect_orientation and best.confidence < CONFIDENT_READING:
-            degrees = self.reader.osd(prepared)
-            if degrees:
+        if not detect_orientation or best.confidence >= CONFIDENT_READING:
+            return best.page
+        for turns in ((180,), (90, 270)):
+            for degrees in turns:
                 turned = dataclasses.replace(prepared)
                 turned.rotate90(degrees)
                 reading = self.reader.read(turned, languages)
-                if reading.confidence > best.confidence:
+                if _better(reading, best):
                     best = reading
+            if best.confidence >= CONFIDENT_READING:
+                break
         return best.page
 
     def close(self) -> None:

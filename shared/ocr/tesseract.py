@@ -28,12 +28,9 @@ from shared.ocr.preprocess import Prepared
 from shared.ocr.reading import Reading, box_builder
 from shared.ocr.types import Block, Break, Line, Page, Paragraph, Symbol, Word
 
-# OSD is trusted only above this confidence (Tesseract's own scale; 2.0 rejects most noise).
-MIN_ORIENTATION_CONFIDENCE = 2.0
-
 
 class TesseractReader:
-    """Reads prepared images with Tesseract; `osd` suggests a page orientation."""
+    """Reads prepared images with Tesseract (automatic page segmentation, LSTM engine)."""
 
     name = "tesseract"
 
@@ -58,19 +55,6 @@ class TesseractReader:
             page = _build_page(api, prepared)
         score = sum(confidences) / len(confidences) / 100.0 if confidences else 0.0
         return Reading(page=page, confidence=score)
-
-    def osd(self, prepared: Prepared) -> int | None:
-        """Clockwise degrees (90, 180, 270) OSD believes the text is turned, 0 for upright,
-        None when it cannot tell confidently."""
-        with self.pool.engine("osd", int(PSM.OSD_ONLY)) as api:
-            api.SetImage(prepared.pil())
-            try:
-                osd = api.DetectOrientationScript()
-            except RuntimeError:
-                return None  # too little text to tell
-        if not osd or osd.get("orient_conf", 0.0) < MIN_ORIENTATION_CONFIDENCE:
-            return None
-        return int(osd.get("orient_deg", 0)) % 360
 
     def close(self) -> None:
         self.pool.close()
