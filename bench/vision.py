@@ -1,7 +1,13 @@
-"""Vision benchmark: OCR latency through the service vs Tesseract called directly, OCR quality
-of each, and the service's cold start. Not part of the test run.
+"""Vision benchmark: OCR quality and latency per condition for each OCR engine, OCR latency
+through the service vs Tesseract called directly, and the service's cold start. Not part of
+the test run.
 
-    .venv/bin/python bench/vision.py [--rounds 5]
+    .venv/bin/python bench/vision.py [--rounds 5] [--per-condition 2] [--engines tesseract,rapidocr]
+    .venv/bin/python bench/vision.py --rounds 1 --per-condition 1 --engines tesseract --no-service
+
+Per condition (`local.samples.OCR_CONDITIONS`, both parts of the generated OCR set): mean and
+worst CER and the median latency of the shared engine in-process, for each engine installed;
+then the latency of clean images against hard ones.
 
 Peers, in one run, on the same rendered images:
 - `tesseract direct`: tesserocr, warm engine, the image as it is (what a user would write);
@@ -17,13 +23,25 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import _proc  # noqa: E402
-from local.samples import TextImage, cer, png_bytes, render, sentences  # noqa: E402
+from local.samples import (  # noqa: E402
+    OCR_CONDITIONS,
+    OcrSample,
+    TextImage,
+    cer,
+    ocr_set,
+    png_bytes,
+    render,
+    sentences,
+)
 from tests.services.vision.conftest import official_client  # noqa: E402
 
 CASES = [
@@ -50,21 +68,86 @@ def timed(function, rounds: int) -> tuple[float, object]:
     return statistics.median(samples), result
 
 
+def condition_rows(
+    read: Callable[[Image.Image], str], samples: list[OcrSample], rounds: int
+) -> list[tuple[OcrSample, float, float]]:
+    """(sample, CER, median seconds) for each sample read by `read`."""
+    rows = []
+    for sample in samples:
+        image = render(sample.spec)
+        seconds, text = timed(lambda image=image: read(image), rounds)
+        rows.append((sample, cer(sample.reference, str(text)), seconds))
+    return rows
+
+
+def print_condition_table(results: dict[str, list[tuple[OcrSample, float, float]]]) -> None:
+    """One line per condition, mean CER / worst CER / median ms for each engine."""
+    engines = list(results)
+    print("\nOCR per condition: mean CER / worst CER / median ms (warm, in-process)")
+    print(f"{'condition':<18}" + "".join(f" | {name:^24}" for name in engines))
+    conditions = [
+        c for c in OCR_CONDITIONS if any(r[0].condition == c for r in results[engines[0]])
+    ]
+    for condition in [*conditions, "all"]:
+        line = f"{condition:<18}"
+        for name in engines:
+            rows = [r for r in results[name] if condition in ("all", r[0].condition)]
+            rates, times = [r[1] for r in rows], [r[2] for r in rows]
+            line += (
+                f" | {statistics.mean(rates):7.3f} {max(rates):6.3f} "
+                f"{statistics.median(times) * 1e3:8.0f}ms"
+            )
+        print(line)
+    for name in engines:
+        clean = [r[2] for r in results[name] if r[0].condition == "clean"]
+        hard = [r[2] for r in results[name] if r[0].condition != "clean"]
+        count = len(results[name])
+        print(
+            f"{name}: {count} images; latency clean median "
+            f"{statistics.median(clean) * 1e3:.0f} ms, "
+            f"hard median {statistics.median(hard) * 1e3:.0f} ms, hard max {max(hard) * 1e3:.0f} ms"
+        )
+
+
+def engine_readers(names: list[str]) -> dict[str, Callable[[Image.Image], str]]:
+    import shared.ocr
+
+    readers = {}
+    for name in names:
+        engine = shared.ocr.create_engine(shared.ocr.OcrSettings(ocr_engine=name))
+        readers[name] = lambda image, engine=engine: engine.recognise(image).text
+    return readers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--per-condition", type=int, default=2, help="images per condition and part"
+    )
+    parser.add_argument("--engines", default="tesseract,rapidocr")
+    parser.add_argument("--no-service", action="store_true", help="only the per-condition table")
     args = parser.parse_args()
+
+    samples = ocr_set("tuning", args.per_condition) + ocr_set("held-out", args.per_condition)
+    results = {
+        name: condition_rows(read, samples, args.rounds)
+        for name, read in engine_readers(args.engines.split(",")).items()
+    }
+    print_condition_table(results)
+    if args.no_service:
+        return
 
     import tesserocr
 
-    from services.vision.backends.local import ocr
-    from services.vision.backends.local.tesseract import EnginePool, find_tessdata
+    import shared.ocr
+    from shared.ocr.languages import find_tessdata
 
     tessdata = find_tessdata()
     images = [render(case) for case in CASES]
     references = ["\n".join(case.lines) for case in CASES]
     direct_api = tesserocr.PyTessBaseAPI(path=tessdata, lang="eng")
-    pool = EnginePool(tessdata)
+    engine = shared.ocr.create_engine(shared.ocr.OcrSettings())
 
     def direct(image):
         direct_api.SetImage(image)
@@ -77,9 +160,7 @@ def main() -> None:
         for image, reference in zip(images, references, strict=True):
             payload = png_bytes(image)
             t_direct, text_direct = timed(lambda image=image: direct(image), args.rounds)
-            t_ours, result = timed(
-                lambda image=image: ocr.recognise(image, pool, ["eng"]), args.rounds
-            )
+            t_ours, result = timed(lambda image=image: engine.recognise(image), args.rounds)
             t_service, response = timed(
                 lambda payload=payload: client.text_detection({"content": payload}), args.rounds
             )
@@ -90,7 +171,7 @@ def main() -> None:
                     t_ours,
                     t_service,
                     cer(reference, text_direct),
-                    cer(reference, result.full_text.text),
+                    cer(reference, result.text),
                     cer(reference, response.full_text_annotation.text),
                 )
             )

@@ -1,5 +1,6 @@
-"""The vision service's settings (beyond `shared.config.Settings`), read from the environment
-with the `VISION_` prefix first: `VISION_OCR_LANGUAGES=en,fr` beats `OCR_LANGUAGES`.
+"""The vision service's settings (beyond `shared.config.Settings` and the OCR engine's
+`shared.ocr.OcrSettings`), read from the environment with the `VISION_` prefix first:
+`VISION_OCR_LANGUAGES=en,fr` beats `OCR_LANGUAGES`.
 
 | variable | default | meaning |
 |---|---|---|
@@ -17,19 +18,16 @@ from __future__ import annotations
 from google.cloud import vision
 from pydantic import Field, field_validator
 
-from shared.config import Settings
+from shared.ocr.settings import OcrSettings
 
 
-class VisionSettings(Settings):
-    ocr_languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
-    tessdata: str | None = None
+class VisionSettings(OcrSettings):
     image_uri_allowed_hosts: list[str] = Field(default_factory=list)
     max_image_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_image_pixels: int = Field(default=50_000_000, gt=0)
     workflow_features: list[str] = Field(
         default_factory=lambda: ["DOCUMENT_TEXT_DETECTION"], min_length=1
     )
-    ocr_engines: int = Field(default=2, ge=1, le=32)
 
     @field_validator("workflow_features")
     @classmethod

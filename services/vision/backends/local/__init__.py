@@ -1,7 +1,7 @@
 """The `local` backend: Cloud Vision answered by offline engines.
 
-- TEXT_DETECTION, DOCUMENT_TEXT_DETECTION: Tesseract 5 (tesserocr), the full hierarchy;
-  `imageContext.languageHints` pick the languages (see `ocr.py`);
+- TEXT_DETECTION, DOCUMENT_TEXT_DETECTION: the shared OCR engine (`shared/ocr`: Tesseract 5),
+  the full hierarchy; `imageContext.languageHints` pick the languages (see `ocr.py`);
 - FACE_DETECTION: OpenCV's Haar cascade, boxes and confidence; no landmarks, likelihoods
   UNKNOWN (see `faces.py`);
 - IMAGE_PROPERTIES: Pillow's median cut, dominant colours (see `colors.py`);
@@ -32,14 +32,8 @@ import numpy as np
 from google.cloud import vision
 from PIL import Image
 
+import shared.ocr
 from services.vision.backends.local import colors, faces, files, images, labels, ocr
-from services.vision.backends.local.tesseract import (
-    EnginePool,
-    find_tessdata,
-    installed_languages,
-    to_bcp47,
-    to_tesseract,
-)
 from services.vision.settings import VisionSettings
 from shared.errors import ApiError, Code, invalid_argument, unimplemented
 from shared.storage import Storage
@@ -62,8 +56,8 @@ class LocalBackend:
             max_pixels=settings.max_image_pixels,
             allowed_hosts=frozenset(h.lower() for h in settings.image_uri_allowed_hosts),
         )
-        self._pool: EnginePool | None = None
-        # Protects the lazy creation of `_pool` (loading Tesseract is deferred to first use).
+        self._ocr: shared.ocr.Recogniser | None = None
+        # Protects the lazy creation of `_ocr` (loading the OCR engine is deferred to first use).
         self._lock = threading.Lock()
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=os.cpu_count() or 2, thread_name_prefix="vision-image"
@@ -86,8 +80,8 @@ class LocalBackend:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
-        if self._pool is not None:
-            self._pool.close()
+        if self._ocr is not None:
+            self._ocr.close()
 
     # -- images --------------------------------------------------------------------------
 
@@ -139,9 +133,8 @@ class LocalBackend:
         }
 
     def _text(self, image, _feature, context: vision.ImageContext, response) -> None:
-        pool = self._engine_pool()
-        languages = self._ocr_languages(list(context.language_hints), pool.tessdata)
-        result = ocr.recognise(image, pool, languages)
+        page = self._ocr_engine().recognise(image, list(context.language_hints))
+        result = ocr.to_vision(page)
         response.full_text_annotation = result.full_text
         response.text_annotations = result.text_annotations
 
@@ -161,33 +154,11 @@ class LocalBackend:
             image, feature.max_results or DEFAULT_MAX_RESULTS
         )
 
-    def _engine_pool(self) -> EnginePool:
+    def _ocr_engine(self) -> shared.ocr.Recogniser:
         with self._lock:
-            if self._pool is None:
-                tessdata = find_tessdata(self._settings.tessdata)
-                if tessdata is None:
-                    raise ApiError(
-                        Code.UNAVAILABLE,
-                        "Tesseract language data is not installed: run `make install` or "
-                        "apt-get install tesseract-ocr-eng tesseract-ocr-osd.",
-                    )
-                self._pool = EnginePool(tessdata, max_per_key=self._settings.ocr_engines)
-            return self._pool
-
-    def _ocr_languages(self, hints: list[str], tessdata: str) -> list[str]:
-        wanted = [to_tesseract(code) for code in (hints or self._settings.ocr_languages)]
-        installed = installed_languages(tessdata)
-        missing = [code for code in wanted if code not in installed]
-        if missing:
-            available = ", ".join(sorted(to_bcp47(code) for code in installed))
-            packages = " ".join(
-                f"tesseract-ocr-{code.replace('_', '-').lower()}" for code in missing
-            )
-            raise invalid_argument(
-                f"Language hint(s) {', '.join(to_bcp47(c) for c in missing)} not supported: "
-                f"no OCR data installed (apt-get install {packages}). Installed: {available}."
-            )
-        return list(dict.fromkeys(wanted))
+            if self._ocr is None:
+                self._ocr = shared.ocr.create_engine(self._settings)
+            return self._ocr
 
     # -- files ---------------------------------------------------------------------------
 

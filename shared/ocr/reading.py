@@ -1,0 +1,36 @@
+"""What a reader hands the pipeline: a page already in original pixels, and how sure the engine
+was of it (the mean word confidence, in [0, 1]), which the pipeline uses to compare readings of
+the same image turned different ways."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from shared.ocr.types import Box, Page
+
+if TYPE_CHECKING:
+    from shared.ocr.preprocess import Prepared
+
+
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    page: Page
+    confidence: float  # mean word confidence, 0 when nothing was read
+
+    @property
+    def characters(self) -> int:
+        return sum(len(word.symbols) for word in self.page.words)
+
+
+def box_builder(prepared: Prepared) -> Callable[[tuple[float, float, float, float]], Box]:
+    """A function from a box in the processed image (left, top, right, bottom) to its four
+    corners in the original image, in the upright text's reading order."""
+
+    def box(rect: tuple[float, float, float, float]) -> Box:
+        x1, y1, x2, y2 = rect
+        a, b, c, d = prepared.to_original([(x1, y1), (x2, y1), (x2, y2), (x1, y2)])
+        return (a, b, c, d)
+
+    return box
