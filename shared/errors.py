@@ -117,6 +117,23 @@ class ApiError(Exception):
         return f"ApiError({self.code.name}, {self.message!r})"
 
 
+# Longest rendering of a caller's value in an error message: enough to recognise it, never an
+# echo of a whole payload (or of a value built to be logged and replayed).
+ECHO_LIMIT = 40
+
+
+def echo(value: Any, limit: int = ECHO_LIMIT) -> str:
+    """A caller-sent value as an error message may show it: escaped (no control or non-ASCII
+    characters), at most `limit` characters of it, then "..."; strings quoted."""
+    text = value if isinstance(value, str) else repr(value)
+    escaped = text.encode("unicode_escape", "backslashreplace").decode("ascii")
+    if len(escaped) > limit:
+        escaped = escaped[:limit] + "..."
+    if not isinstance(value, str):
+        return escaped  # a number, a list: as Python writes it
+    return "'" + escaped.replace("'", "\\'") + "'"
+
+
 def invalid_argument(message: str, **kwargs: Any) -> ApiError:
     return ApiError(Code.INVALID_ARGUMENT, message, **kwargs)
 

@@ -32,6 +32,8 @@ from typing import Any
 
 import orjson
 
+from shared.errors import echo
+
 PUBSUB_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 STORAGE_PREFIX = "google.cloud.storage.object.v1."
 
@@ -342,7 +344,7 @@ def _int64(value: Any, name: str) -> int | None:
         return int(value)
     if isinstance(value, str) and value.lstrip("-").isdigit():
         return int(value)
-    raise EventDecodeError(f"`{name}` must be an integer, got {value!r}")
+    raise EventDecodeError(f"`{name}` must be an integer, got {echo(value)}")
 
 
 def _optional_int(mapping: Mapping[str, Any], *names: str) -> int | None:

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from shared.errors import ApiError, Code, invalid_argument
+from shared.errors import ApiError, Code, echo, invalid_argument
 
 FeatureType = Literal["double", "integer", "boolean", "string"]
 FEATURE_TYPES: tuple[str, ...] = ("double", "integer", "boolean", "string")
@@ -232,9 +232,9 @@ def _check_value(value: Any, feature: Feature, index: int) -> Any:
     if math.isinf(number):
         raise field_error(field, "is infinite; only finite numbers are accepted.")
     if feature.type == "integer" and not number.is_integer():
-        raise field_error(field, f"expected an integer, got {value!r}.")
+        raise field_error(field, f"expected an integer, got {echo(value)}.")
     if feature.type == "boolean" and number not in (0.0, 1.0):
-        raise field_error(field, f"expected true or false, got {value!r}.")
+        raise field_error(field, f"expected true or false, got {echo(value)}.")
     return number
 
 

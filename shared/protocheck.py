@@ -57,6 +57,67 @@ def check(payload: dict[str, Any], descriptor: Descriptor) -> None:
     _message(payload, descriptor, "")
 
 
+# A JSON request described without its proto (a service that must not import the heavy client
+# package that holds it): a scalar type name ("TYPE_INT32"), "ANY", a dict of camelCase field
+# names to shapes ({"*": shape} for a map), or a one-item list for a repeated field.
+Shape = str | dict[str, Any] | list[Any]
+_SCALARS = {
+    "TYPE_STRING": FieldDescriptor.TYPE_STRING,
+    "TYPE_BOOL": FieldDescriptor.TYPE_BOOL,
+    "TYPE_INT32": FieldDescriptor.TYPE_INT32,
+    "TYPE_INT64": FieldDescriptor.TYPE_INT64,
+    "TYPE_DOUBLE": FieldDescriptor.TYPE_DOUBLE,
+    "TYPE_BYTES": FieldDescriptor.TYPE_BYTES,
+}
+
+
+def check_shape(payload: dict[str, Any], shape: dict[str, Any], root: str) -> None:
+    """INVALID_ARGUMENT, in the same words as `check`, for the first value of `payload` that
+    does not have `shape`; paths start at `root` (`batch_prediction_job`) in proto names."""
+    _shaped(payload, shape, root, "")
+
+
+def _shaped(value: Any, shape: Shape, path: str, type_name: str) -> None:
+    if value is None or shape == "ANY":
+        return
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            raise _invalid(path, type_name or "TYPE_MESSAGE", value)
+        for index, item in enumerate(value):
+            _shaped(item, shape[0], f"{path}[{index}]", type_name)
+        return
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            raise _invalid(path, type_name or "TYPE_MESSAGE", value)
+        for key, item in value.items():
+            if "*" in shape:
+                _shaped(item, shape["*"], f"{path}[{_echo_text(str(key))}]", "")
+                continue
+            if key not in shape:
+                raise _violation(
+                    path, f"Unknown name \"{_echo_text(key)}\" at '{path}': Cannot find field."
+                )
+            _shaped(item, shape[key], _join(path, _snake(key)), "")
+        return
+    kind = _SCALARS[shape]
+    if kind in _INT_RANGES:
+        ok = _fits_integer(value, *_INT_RANGES[kind])
+    elif kind in _FLOATS:
+        ok = _is_float(value, False)
+    elif kind == FieldDescriptor.TYPE_BOOL:
+        ok = isinstance(value, bool)
+    elif kind == FieldDescriptor.TYPE_BYTES:
+        ok = _is_base64(value)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise _invalid(path, shape, value)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
 def _message(value: dict[str, Any], descriptor: Descriptor, path: str) -> None:
     if descriptor.full_name.startswith("google.protobuf."):
         return  # a well-known type: its own JSON form, checked by ParseDict
@@ -156,12 +217,17 @@ def _is_float(value: Any, single: bool) -> bool:
     return not single or abs(value) <= _FLOAT_MAX
 
 
+def bytes_value(text: str) -> bytes:
+    """A proto3 JSON `bytes` value: base64, standard or URL-safe, padding optional."""
+    text = text.replace("-", "+").replace("_", "/")
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
 def _is_base64(value: Any) -> bool:
     if not isinstance(value, str):
         return False
-    text = value.replace("-", "+").replace("_", "/")
     try:
-        base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        bytes_value(value)
     except (binascii.Error, ValueError):
         return False
     return True

@@ -11,7 +11,10 @@ request reaches the WSGI app, in a thread of a bounded pool. Measured with 64 sl
 see docs/architecture.md, "Serving".
 
 What never reaches the app is still answered in Google's error JSON: a body over the limit
-(413, also for chunked bodies, cut at the limit), a body that does not arrive in time (408).
+(413, also for chunked bodies), a body that does not arrive in time (408), a body whose
+framing is broken (400). Only what granian itself refuses before a request exists (431 for
+oversized headers, 400 for an unparseable request line or `Content-Length`) comes back with
+its empty body: no app code runs for those.
 
     python -m shared.serving services.vision.main:app      # what Cloud Run and `mlapi up` run
 
@@ -88,7 +91,9 @@ class BufferedWSGI:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                raise ApiError(Code.CANCELLED, "The client went away.", http_status=499)
+                # The server ends the body this way both for a client that went away and for
+                # a body it could not read (a malformed chunk): only the latter reads an answer.
+                raise ApiError(Code.INVALID_ARGUMENT, _UNREADABLE)
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes * DRAIN_FACTOR:
@@ -102,6 +107,7 @@ class BufferedWSGI:
 
 
 _TIMEOUT = "The request body did not arrive in time."
+_UNREADABLE = "The request body could not be read: malformed framing (chunk sizes, lengths)."
 
 
 def _too_large(limit: int) -> ApiError:

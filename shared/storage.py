@@ -27,7 +27,7 @@ import threading
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from shared.errors import ApiError, Code, from_google_exception, invalid_argument
+from shared.errors import ApiError, Code, echo, from_google_exception, invalid_argument
 
 if TYPE_CHECKING:
     from google.cloud import storage
@@ -46,10 +46,10 @@ class GcsUri(NamedTuple):
 def parse_gs_uri(uri: str) -> GcsUri:
     """`gs://bucket/path/to/object` -> GcsUri; anything else is INVALID_ARGUMENT."""
     if not uri.startswith("gs://"):
-        raise invalid_argument(f"Not a Cloud Storage URI (gs://bucket/object): {uri!r}.")
+        raise invalid_argument(f"Not a Cloud Storage URI (gs://bucket/object): {echo(uri)}.")
     bucket, _, name = uri[len("gs://") :].partition("/")
     if not bucket or not name:
-        raise invalid_argument(f"Cloud Storage URI needs a bucket and an object name: {uri!r}.")
+        raise invalid_argument(f"Cloud Storage URI needs a bucket and an object name: {echo(uri)}.")
     return GcsUri(bucket, name)
 
 

@@ -18,7 +18,7 @@ import hashlib
 import random
 from collections.abc import Mapping
 
-from shared.errors import invalid_argument
+from shared.errors import echo, invalid_argument
 
 
 def validate_split(split: Mapping[str, object]) -> dict[str, int]:
@@ -29,10 +29,11 @@ def validate_split(split: Mapping[str, object]) -> dict[str, int]:
     checked: dict[str, int] = {}
     for key, value in split.items():
         if not isinstance(key, str) or not key:
-            raise invalid_argument(f"trafficSplit keys must be non-empty strings, got {key!r}.")
+            raise invalid_argument(f"trafficSplit keys must be non-empty strings, got {echo(key)}.")
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
             raise invalid_argument(
-                f"trafficSplit[{key!r}] must be an integer percent from 0 to 100, got {value!r}."
+                f"trafficSplit[{echo(key)}] must be an integer percent from 0 to 100, "
+                f"got {echo(value)}."
             )
         checked[key] = value
     total = sum(checked.values())
@@ -49,7 +50,7 @@ def parse_split_args(items: list[str]) -> dict[str, int]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key or not value.strip().lstrip("-").isdigit():
-            raise invalid_argument(f"Expected VERSION=PERCENT, got {item!r}.")
+            raise invalid_argument(f"Expected VERSION=PERCENT, got {echo(item)}.")
         split[key.strip()] = int(value)
     return validate_split(split)
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
-from shared.errors import ApiError, Code, invalid_argument
+from shared.errors import ApiError, Code, echo, invalid_argument
 from shared.storage import GLOB_CHARACTERS, ObjectInfo, ObjectWriter, Storage, parse_gs_uri
 
 LOCAL = "file://"
@@ -39,7 +39,7 @@ class JobFiles:
         if uri.startswith(LOCAL) and self._local is not None:
             return
         allowed = "gs://" + (" or file://" if self._local is not None else "")
-        raise invalid_argument(f"{what} must be a {allowed} URI, got {uri!r}.")
+        raise invalid_argument(f"{what} must be a {allowed} URI, got {echo(uri)}.")
 
     def keeps_metadata(self, uri: str) -> bool:
         return not uri.startswith(LOCAL)

@@ -337,7 +337,8 @@ class JobRecord:
         spec = None
         if "inputConfig" in data:
             spec = dataclasses.replace(
-                jobspec.from_vertex(data), output_directory=private.get("outputDirectory", "")
+                jobspec.from_vertex({k: v for k, v in data.items() if k != "mlapi"}),
+                output_directory=private.get("outputDirectory", ""),
             )
         stats = data.get("completionStats") or {}
         error = data.get("error")

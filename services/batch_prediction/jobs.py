@@ -145,7 +145,7 @@ class Jobs:
         for job_id in self.store.ids():
             if after and job_id <= after:
                 continue
-            record = self.store.find(job_id)
+            record = self.store.listed(job_id)
             if record is None or not record.name.startswith(parent + "/"):
                 continue
             if state and record.state != state:
@@ -292,7 +292,7 @@ class Jobs:
             with self._lock:
                 if job_id in self._active or job_id in self._queued:
                     continue
-            record = self.store.find(job_id)
+            record = self.store.listed(job_id)
             if record is None or record.state in TERMINAL or record.private.trigger != "rest":
                 continue
             if time.time() - record.private.heartbeat < self.settings.lease_seconds:

@@ -28,27 +28,68 @@ from typing import Any
 
 from services.batch_prediction.backends import ENGINES
 from services.batch_prediction.formats import InstanceConfig
-from shared.errors import invalid_argument
+from shared import protocheck
+from shared.errors import echo, invalid_argument
 
 INPUT_FORMATS = ("jsonl", "csv", "file-list")
-_SHORT_FIELDS = frozenset(
-    {
-        "model",
-        "input",
-        "output",
-        "outputDirectory",
-        "format",
-        "keyField",
-        "includedFields",
-        "excludedFields",
-        "instanceType",
-        "chunkSize",
-        "engine",
-        "displayName",
-        "labels",
-        "jobId",
-    }
-)
+# BatchPredictionJob's JSON (google/cloud/aiplatform/v1/batch_prediction_job.proto), checked
+# field by field before anything is read from it, so that a wrong type is Google's 400 naming
+# the field and nothing invalid is ever stored. Output-only fields (a stored record, or a
+# job echoed back by a client) may be anything; the service writes them itself.
+_GCS = {"uris": ["TYPE_STRING"]}
+JOB_SHAPE: dict[str, Any] = {
+    "displayName": "TYPE_STRING",
+    "model": "TYPE_STRING",
+    "unmanagedContainerModel": "ANY",
+    "inputConfig": {
+        "instancesFormat": "TYPE_STRING",
+        "gcsSource": _GCS,
+        "bigquerySource": {"inputUri": "TYPE_STRING"},
+    },
+    "instanceConfig": {
+        "instanceType": "TYPE_STRING",
+        "keyField": "TYPE_STRING",
+        "includedFields": ["TYPE_STRING"],
+        "excludedFields": ["TYPE_STRING"],
+    },
+    "modelParameters": "ANY",
+    "outputConfig": {
+        "predictionsFormat": "TYPE_STRING",
+        "gcsDestination": {"outputUriPrefix": "TYPE_STRING"},
+        "bigqueryDestination": {"outputUri": "TYPE_STRING"},
+    },
+    "dedicatedResources": "ANY",
+    "serviceAccount": "TYPE_STRING",
+    "manualBatchTuningParameters": {"batchSize": "TYPE_INT32"},
+    "generateExplanation": "TYPE_BOOL",
+    "explanationSpec": "ANY",
+    "labels": {"*": "TYPE_STRING"},
+    "encryptionSpec": {"kmsKeyName": "TYPE_STRING"},
+    "disableContainerLogging": "TYPE_BOOL",
+    **dict.fromkeys(
+        ("name", "modelVersionId", "outputInfo", "state", "error", "partialFailures",
+         "resourcesConsumed", "completionStats", "createTime", "startTime", "endTime",
+         "updateTime", "satisfiesPzs", "satisfiesPzi"),
+        "ANY",
+    ),
+}  # fmt: skip
+# The short form of a Pub/Sub job request.
+SHORT_SHAPE: dict[str, Any] = {
+    "model": "TYPE_STRING",
+    "input": "ANY",  # a string or a list of strings: checked below
+    "output": "TYPE_STRING",
+    "outputDirectory": "TYPE_STRING",
+    "format": "TYPE_STRING",
+    "keyField": "TYPE_STRING",
+    "includedFields": ["TYPE_STRING"],
+    "excludedFields": ["TYPE_STRING"],
+    "instanceType": "TYPE_STRING",
+    "chunkSize": "TYPE_INT32",
+    "engine": "TYPE_STRING",
+    "displayName": "TYPE_STRING",
+    "labels": {"*": "TYPE_STRING"},
+    "jobId": "TYPE_STRING",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,6 +142,7 @@ class JobSpec:
 
 def from_vertex(body: Mapping[str, Any]) -> JobSpec:
     """A `BatchPredictionJob` JSON (camelCase: a request, or a stored record) -> JobSpec."""
+    protocheck.check_shape(dict(body), JOB_SHAPE, "batch_prediction_job")
     unsupported = [
         field
         for field in ("unmanagedContainerModel", "explanationSpec", "dedicatedResources")
@@ -117,7 +159,7 @@ def from_vertex(body: Mapping[str, Any]) -> JobSpec:
     instances_format = str(input_config.get("instancesFormat") or "")
     if instances_format not in INPUT_FORMATS:
         raise invalid_argument(
-            f"inputConfig.instancesFormat {instances_format!r} is not supported; use one of "
+            f"inputConfig.instancesFormat {echo(instances_format)} is not supported; use one of "
             f"{list(INPUT_FORMATS)}."
         )
     if input_config.get("bigquerySource"):
@@ -129,7 +171,8 @@ def from_vertex(body: Mapping[str, Any]) -> JobSpec:
     predictions_format = output_config.get("predictionsFormat") or "jsonl"
     if predictions_format != "jsonl":
         raise invalid_argument(
-            f"outputConfig.predictionsFormat {predictions_format!r} is not supported; use jsonl."
+            f"outputConfig.predictionsFormat {echo(predictions_format)} is not supported; "
+            "use jsonl."
         )
     prefix = str((output_config.get("gcsDestination") or {}).get("outputUriPrefix") or "")
     if not prefix:
@@ -145,7 +188,7 @@ def from_vertex(body: Mapping[str, Any]) -> JobSpec:
     labels = {str(k): str(v) for k, v in (body.get("labels") or {}).items()}
     engine = labels.pop("engine", "")
     if engine and engine not in ENGINES:
-        raise invalid_argument(f"label engine={engine!r}: use one of {list(ENGINES)}.")
+        raise invalid_argument(f"label engine={echo(engine)}: use one of {list(ENGINES)}.")
     tuning = body.get("manualBatchTuningParameters") or {}
     chunk_size = int(tuning.get("batchSize") or 0)
     if chunk_size < 0:
@@ -166,12 +209,11 @@ def from_vertex(body: Mapping[str, Any]) -> JobSpec:
 def from_message(data: Mapping[str, Any]) -> JobSpec:
     """A Pub/Sub job request (the short form, or `{"batchPredictionJob": {...}}`)."""
     if "batchPredictionJob" in data:
-        return from_vertex(data["batchPredictionJob"] or {})
-    unknown = sorted(set(data) - _SHORT_FIELDS)
-    if unknown:
-        raise invalid_argument(
-            f"Unknown field(s) {unknown} in the job request; known: {sorted(_SHORT_FIELDS)}."
-        )
+        job = data["batchPredictionJob"] or {}
+        if not isinstance(job, Mapping):
+            raise invalid_argument('"batchPredictionJob" must be a BatchPredictionJob object.')
+        return from_vertex(job)
+    protocheck.check_shape(dict(data), SHORT_SHAPE, "job_request")
     inputs = data.get("input")
     inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
     if not inputs or not all(isinstance(u, str) for u in inputs):
@@ -220,7 +262,7 @@ def format_for(uri: str) -> str:
 def _check_instance_config(config: InstanceConfig, instances_format: str) -> None:
     if config.instance_type not in ("", "object", "array"):
         raise invalid_argument(
-            f"instanceConfig.instanceType {config.instance_type!r}: use object or array."
+            f"instanceConfig.instanceType {echo(config.instance_type)}: use object or array."
         )
     if config.included_fields and config.excluded_fields:
         raise invalid_argument(

@@ -11,6 +11,7 @@ who holds it (`lease`).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
@@ -19,6 +20,8 @@ import orjson
 from services.batch_prediction.jobrecord import JobRecord
 from shared.errors import ApiError, Code, not_found
 from shared.storage import GcsUri, Storage
+
+log = logging.getLogger(__name__)
 
 _ATTEMPTS = 5
 _CONTENT_TYPE = "application/json"
@@ -30,8 +33,10 @@ class JobStore:
         self.prefix = prefix.strip("/")
         self.storage = storage
         self._locks: dict[str, threading.Lock] = {}
-        # Protects `_locks` (one lock per job id, held during a read-modify-write).
+        # Protects `_locks` (one lock per job id, held during a read-modify-write) and
+        # `_unreadable`.
         self._guard = threading.Lock()
+        self._unreadable: set[str] = set()  # ids already reported (under `_guard`)
         self._bucket_checked = False
 
     def _uri(self, job_id: str) -> GcsUri:
@@ -62,8 +67,27 @@ class JobStore:
             return None
         try:
             return JobRecord.from_json(orjson.loads(found[0])), found[1]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, ApiError):
             raise ApiError(Code.DATA_LOSS, f"The record of job {job_id!r} is unreadable.") from None
+
+    def listed(self, job_id: str) -> JobRecord | None:
+        """The record, for a listing or a recovery pass: None when it is gone, or unreadable
+        (reported once in the log, never fatal to the listing: one bad object must not take
+        every page that holds it down)."""
+        try:
+            return self.find(job_id)
+        except ApiError as error:
+            if error.code != Code.DATA_LOSS:
+                raise
+            with self._guard:
+                first = job_id not in self._unreadable
+                self._unreadable.add(job_id)
+            if first:
+                log.error(
+                    "job record unreadable; left out of listings",
+                    extra={"json_fields": {"jobId": job_id, "uri": str(self._uri(job_id))}},
+                )
+            return None
 
     def create(self, record: JobRecord) -> tuple[JobRecord, bool]:
         """Store a new record; an existing one is returned instead (False: not created)."""

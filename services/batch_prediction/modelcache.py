@@ -20,7 +20,7 @@ import re
 import threading
 from typing import NamedTuple
 
-from shared.errors import invalid_argument
+from shared.errors import echo, invalid_argument
 from shared.modelruntime import ServedModel, load
 from shared.registry import CHAMPION, ModelVersion, Registry
 
@@ -50,7 +50,7 @@ def parse_ref(model: str) -> ModelRef:
         name, ref = text, CHAMPION
     if not _NAME.match(name) or not ref or "/" in ref or "@" in ref:
         raise invalid_argument(
-            f"model {model!r} is not a registry reference: use NAME@ALIAS, NAME@VERSION, "
+            f"model {echo(model)} is not a registry reference: use NAME@ALIAS, NAME@VERSION, "
             "NAME/VERSION or projects/P/locations/L/models/NAME@ALIAS."
         )
     return ModelRef(name, ref)

@@ -29,49 +29,11 @@ from services.batch_prediction.jobrecord import STATE_NUMBERS, SUCCEEDED, JobRec
 from services.batch_prediction.jobs import Jobs
 from shared import jsonbody
 from shared.app import json_body, wants_enum_ints
-from shared.errors import invalid_argument, not_found
+from shared.errors import echo, invalid_argument, not_found
 from shared.service import context_of
 
 _API_VERSIONS = ("v1", "v1beta1")
 _JOBS = "/<api>/projects/<project>/locations/<location>/batchPredictionJobs"
-# BatchPredictionJob's fields (google/cloud/aiplatform/v1/batch_prediction_job.proto).
-_WRITABLE = frozenset(
-    {
-        "displayName",
-        "model",
-        "unmanagedContainerModel",
-        "inputConfig",
-        "instanceConfig",
-        "modelParameters",
-        "outputConfig",
-        "dedicatedResources",
-        "serviceAccount",
-        "manualBatchTuningParameters",
-        "generateExplanation",
-        "explanationSpec",
-        "labels",
-        "encryptionSpec",
-        "disableContainerLogging",
-    }
-)
-_OUTPUT_ONLY = frozenset(
-    {
-        "name",
-        "modelVersionId",
-        "outputInfo",
-        "state",
-        "error",
-        "partialFailures",
-        "resourcesConsumed",
-        "completionStats",
-        "createTime",
-        "startTime",
-        "endTime",
-        "updateTime",
-        "satisfiesPzs",
-        "satisfiesPzi",
-    }
-)
 _FILTER = re.compile(r'^\s*state\s*=\s*"?([A-Z_]+)"?\s*$')
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -102,14 +64,9 @@ def _parent(project: str, location: str) -> str:
 def create_job(api: str, project: str, location: str) -> flask.Response:
     _check_api(api)
     body = jsonbody.object_body(json_body())
-    unknown = sorted(set(body) - _WRITABLE - _OUTPUT_ONLY)
-    if unknown:
-        raise invalid_argument(
-            f"{jsonbody.INVALID} Unknown name(s) {unknown} at 'batch_prediction_job'."
-        )
     if body.get("generateExplanation") is True:
         raise invalid_argument("generateExplanation is not supported by this service.")
-    spec = jobspec.from_vertex({k: v for k, v in body.items() if k in _WRITABLE})
+    spec = jobspec.from_vertex(body)  # checks every field (`jobspec.JOB_SHAPE`)
     return _respond(_jobs().create(_parent(project, location), spec).public_json())
 
 
@@ -162,7 +119,7 @@ def _state_filter(text: str) -> str:
     match = _FILTER.match(text)
     if not match or match.group(1) not in STATE_NUMBERS:
         raise invalid_argument(
-            f"Unsupported filter {text!r}; this service filters on state only, e.g. "
+            f"Unsupported filter {echo(text)}; this service filters on state only, e.g. "
             'state="JOB_STATE_RUNNING".'
         )
     return match.group(1)
@@ -172,7 +129,7 @@ def _int_arg(value: Any) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise invalid_argument(f"pageSize must be an integer, got {value!r}.") from None
+        raise invalid_argument(f"pageSize must be an integer, got {echo(value)}.") from None
     if number < 0:
         raise invalid_argument("pageSize must not be negative.")
     return number

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from shared.errors import ApiError, Code, not_found
+from shared.errors import ApiError, Code, echo, not_found
 from shared.modelruntime import ServedModel, load
 from shared.registry import Registry, Snapshot
 from shared.traffic import TrafficSplit, sticky_fraction, without
@@ -49,7 +49,7 @@ class Deployment:
             first = next(iter(self.broken.values()), None)
             raise ApiError(
                 Code.FAILED_PRECONDITION,
-                f"No version of endpoint {self.endpoint!r} can serve"
+                f"No version of endpoint {echo(self.endpoint)} can serve"
                 + (f": {first.message}" if first else "."),
             )
         u = sticky_fraction(sticky_key, self.endpoint) if sticky_key is not None else None
@@ -136,7 +136,7 @@ class Deployments:
 
     def _not_found(self, endpoint: str) -> ApiError:
         return not_found(
-            f"Endpoint {endpoint!r} not found: no model {self.model_name(endpoint)!r} in the "
+            f"Endpoint {echo(endpoint)} not found: no model {self.model_name(endpoint)!r} in the "
             f"registry (gs://{self.registry.bucket}/{self.registry.prefix}/)."
         )
 

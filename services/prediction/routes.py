@@ -24,7 +24,6 @@ traffic at random per request.
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 import time
 from typing import Any
@@ -35,18 +34,37 @@ import orjson
 from services.prediction.backends import CONTAINER_ENDPOINT, PredictResult, Target
 from services.prediction.metrics import Metrics
 from services.prediction.settings import PredictionSettings
-from shared import jsonbody
-from shared.errors import ApiError, invalid_argument, not_found
+from shared import jsonbody, protocheck
+from shared.errors import ApiError, echo, invalid_argument, not_found
 from shared.service import context_of
 
 log = logging.getLogger(__name__)
 
 _ENDPOINT = "/<api>/projects/<project>/locations/<location>/endpoints/<endpoint>"
 _API_VERSIONS = ("v1", "v1beta1")
-_PREDICT_FIELDS = frozenset({"instances", "parameters"})
-_EXPLAIN_FIELDS = frozenset(
-    {"instances", "parameters", "explanationSpecOverride", "deployedModelId"}
-)
+# PredictRequest and ExplainRequest (google/cloud/aiplatform/v1/prediction_service.proto), as
+# far as the service reads them; instances are checked against the model's schema later.
+_PREDICT = {"instances": "ANY", "parameters": {"*": "ANY"}}
+_EXPLAIN = {
+    **_PREDICT,
+    "deployedModelId": "TYPE_STRING",
+    "explanationSpecOverride": {
+        "parameters": {
+            "sampledShapleyAttribution": {"pathCount": "TYPE_INT32"},
+            "integratedGradientsAttribution": "ANY",
+            "xraiAttribution": "ANY",
+            "examples": "ANY",
+            "topK": "TYPE_INT32",
+            "outputIndices": "ANY",
+        },
+        "metadata": "ANY",
+        "examplesOverride": "ANY",
+    },
+}
+_HTTP_BODY = {
+    "httpBody": {"contentType": "TYPE_STRING", "data": "TYPE_BYTES", "extensions": "ANY"},
+    "endpoint": "TYPE_STRING",
+}
 
 
 def blueprint(settings: PredictionSettings) -> flask.Blueprint:
@@ -78,11 +96,12 @@ def _target(api: str, project: str, location: str, endpoint: str) -> Target:
     return Target(project, location, endpoint)
 
 
-def _body(allowed: frozenset[str]) -> dict[str, Any]:
-    body = jsonbody.object_body(flask.request.get_data(), allowed)
+def _body(shape: dict[str, Any]) -> dict[str, Any]:
+    body = jsonbody.object_body(flask.request.get_data())
     parameters = body.get("parameters")
     if parameters is not None and not isinstance(parameters, dict):
         raise invalid_argument("Invalid JSON payload received. parameters must be an object.")
+    protocheck.check_shape(body, shape, "")
     return body
 
 
@@ -139,7 +158,7 @@ def _predict(target: Target) -> PredictResult:
     """One `{"instances", "parameters"}` request, timed and counted under its endpoint."""
     context = _context()
     with context.inflight, _Observed(context.metrics, target.endpoint, "predict") as observed:
-        body = _body(_PREDICT_FIELDS)
+        body = _body(_PREDICT)
         parameters = body.get("parameters")
         result = context.backend.predict(
             target, body.get("instances"), parameters, _sticky_key(parameters)
@@ -184,15 +203,11 @@ def _unwrap_http_body(body: bytes) -> tuple[bytes, str] | None:
         return None
     if not isinstance(envelope, dict) or set(envelope) - {"httpBody", "endpoint"}:
         return None
-    http_body = envelope.get("httpBody")
-    if not isinstance(http_body, dict):
+    if not isinstance(envelope.get("httpBody"), dict):
         return None
-    try:
-        data = base64.b64decode(http_body.get("data", ""), validate=True)
-    except (binascii.Error, ValueError):
-        raise invalid_argument(
-            "Invalid JSON payload received. httpBody.data is not base64."
-        ) from None
+    protocheck.check_shape(envelope, _HTTP_BODY, "")
+    http_body = envelope["httpBody"]
+    data = protocheck.bytes_value(http_body.get("data") or "")
     return data, http_body.get("contentType") or "application/json"
 
 
@@ -200,7 +215,7 @@ def explain(api: str, project: str, location: str, endpoint: str) -> flask.Respo
     context = _context()
     target = _target(api, project, location, endpoint)
     with context.inflight, _Observed(context.metrics, endpoint, "explain") as observed:
-        body = _body(_EXPLAIN_FIELDS)
+        body = _body(_EXPLAIN)
         parameters = body.get("parameters")
         result = context.backend.explain(
             target,
@@ -224,7 +239,7 @@ def unknown_method(api: str, project: str, location: str, endpoint: str, method:
     """A method Vertex AI's PredictionService does not have on an endpoint: Google's 404."""
     _target(api, project, location, endpoint)
     raise not_found(
-        f"Method {method!r} is not found on endpoints: use :predict, :rawPredict or :explain."
+        f"Method {echo(method)} is not found on endpoints: use :predict, :rawPredict or :explain."
     )
 
 

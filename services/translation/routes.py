@@ -17,7 +17,7 @@ from google.cloud import translate_v3 as translate
 
 from shared import protojson
 from shared.app import json_body, proto_response
-from shared.errors import invalid_argument
+from shared.errors import echo, invalid_argument
 from shared.service import context_of
 
 MAX_CONTENTS = 1024
@@ -90,5 +90,5 @@ def supported_languages(project: str, location: str | None = None) -> flask.Resp
 def _check_mime_type(request) -> None:
     if request.mime_type and request.mime_type not in MIME_TYPES:
         raise invalid_argument(
-            f"Unsupported mimeType {request.mime_type!r}; use text/plain or text/html."
+            f"Unsupported mimeType {echo(request.mime_type)}; use text/plain or text/html."
         )

@@ -34,7 +34,7 @@ from services.prediction.metrics import Metrics
 from services.prediction.requestlog import RequestLog
 from services.prediction.settings import PredictionSettings
 from shared import jsonbody
-from shared.errors import ApiError, Code
+from shared.errors import ApiError, Code, echo
 from shared.modelruntime import ServedModel, framework_for_artifact, load
 from shared.modelschema import check_instances, field_error, to_matrix
 from shared.registry import ModelVersion, Registry
@@ -242,7 +242,7 @@ def _path_count(spec_override: dict[str, Any] | None, default: int) -> int:
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 50:
         raise field_error(
             "explanationSpecOverride.parameters.sampledShapleyAttribution.pathCount",
-            f"must be an integer from 1 to 50, got {count!r}.",
+            f"must be an integer from 1 to 50, got {echo(count)}.",
         )
     return count
 

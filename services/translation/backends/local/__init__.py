@@ -29,7 +29,7 @@ from google.cloud import translate_v3 as translate
 
 from services.translation.backends.local import apertium, markup, names
 from services.translation.settings import TranslationSettings
-from shared.errors import ApiError, Code, invalid_argument, unimplemented
+from shared.errors import ApiError, Code, echo, invalid_argument, unimplemented
 from shared.langid import LanguageIdentifier
 
 log = logging.getLogger("services.translation.local")
@@ -75,7 +75,7 @@ class LocalBackend:
         is_html = request.mime_type == "text/html"
         target = _code(request.target_language_code)
         if target not in {t for _, t in self._pairs}:
-            raise self._unsupported(f"Target language {request.target_language_code!r}")
+            raise self._unsupported(f"Target language {echo(request.target_language_code)}")
         given = _code(request.source_language_code) if request.source_language_code else ""
         sources = [given or self._detect(text, is_html) for text in request.contents]
         routes = {source: self._route(source, target, index, given) for index, source in
@@ -157,11 +157,11 @@ class LocalBackend:
         found = apertium.route(self._pairs, source, target, self._settings.pivots)
         if found is None:
             what = (
-                f"Source language {source!r}"
+                f"Source language {echo(source)}"
                 if given
-                else f"contents[{index}] is in {source!r} (detected), which"
+                else f"contents[{index}] is in {echo(source)} (detected), which"
             )
-            raise self._unsupported(f"{what} cannot be translated to {target!r}: the pair")
+            raise self._unsupported(f"{what} cannot be translated to {echo(target)}: the pair")
         return found
 
     def _unsupported(self, what: str) -> ApiError:

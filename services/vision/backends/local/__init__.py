@@ -35,7 +35,7 @@ from PIL import Image
 import shared.ocr
 from services.vision.backends.local import colors, faces, files, images, labels, ocr
 from services.vision.settings import VisionSettings
-from shared.errors import ApiError, Code, invalid_argument, unimplemented
+from shared.errors import ApiError, Code, echo, invalid_argument, unimplemented
 from shared.storage import Storage
 
 Feature = vision.Feature.Type
@@ -170,7 +170,7 @@ class LocalBackend:
             mime_type = config.mime_type
             if mime_type not in files.SUPPORTED:
                 raise invalid_argument(
-                    f"Unsupported mime type {mime_type!r}; files:annotate reads "
+                    f"Unsupported mime type {echo(mime_type)}; files:annotate reads "
                     f"{', '.join(files.SUPPORTED)}."
                 )
             if config.content:

@@ -26,7 +26,7 @@ import warnings
 from google.cloud import vision
 from PIL import Image, UnidentifiedImageError
 
-from shared.errors import ApiError, Code, invalid_argument
+from shared.errors import ApiError, Code, echo, invalid_argument
 from shared.storage import Storage
 
 BAD_IMAGE = "Bad image data."
@@ -54,7 +54,7 @@ def load_bytes(image: vision.Image, storage: Storage, limits: ImageLimits) -> by
         elif uri.startswith(("http://", "https://")):
             data = fetch_url(uri, limits)
         else:
-            raise invalid_argument(f"Unsupported image URI scheme: {uri!r}.")
+            raise invalid_argument(f"Unsupported image URI scheme: {echo(uri)}.")
     if len(data) > limits.max_bytes:
         raise invalid_argument(
             f"Image is {len(data)} bytes; the limit is {limits.max_bytes} bytes."
