@@ -165,6 +165,8 @@ def test_upload_deploy_split_predict_explain_batch_undeploy(vertex, framework):
     registry.delete_version("2")
     assert [v.version_id for v in registry.list_versions()] == ["1"]
     endpoint.delete()
+    with pytest.raises(exceptions.NotFound):
+        endpoint.predict(instances=[rows[0].tolist()])
     model.delete()
     with pytest.raises(exceptions.NotFound):
         aiplatform.Model(model.resource_name)
