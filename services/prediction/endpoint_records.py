@@ -47,12 +47,17 @@ class EndpointRecords:
         return GcsUri(self.bucket, f"{self.prefix}/{endpoint_id}.json")
 
     def find(self, endpoint_id: str) -> tuple[dict[str, Any], int] | None:
-        """The record and its generation; None when there is none."""
-        found = self.storage.read_with_generation(self.uri(endpoint_id))
+        """The record and its generation; None when there is none. The generation comes from
+        a listing, as the pollers see it (gcp-storage-emulator leaves it out of an object's
+        metadata), taken before the read: a write in between makes the next poll rebuild
+        once more, never miss a change."""
+        uri = self.uri(endpoint_id)
+        listed, _ = self.storage.list_dir(self.bucket, uri.name)
+        found = self.storage.read_with_generation(uri)
         if found is None:
             return None
         try:
-            return orjson.loads(found[0]), found[1]
+            return orjson.loads(found[0]), found[1] or listed.get(uri.name, 0)
         except orjson.JSONDecodeError as exc:
             raise ApiError(Code.DATA_LOSS, f"{self.uri(endpoint_id)} is not JSON: {exc}.") from None
 
