@@ -31,6 +31,7 @@ their own DNS name), shared deployment resource pools.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import flask
@@ -192,13 +193,13 @@ def _update(view: View, endpoint: dict[str, Any], mask: str | None) -> None:
     if mask is None:
         paths = [p for p, field in _UPDATABLE.items() if field in endpoint]
     else:
-        paths = [p.strip() for p in mask.split(",") if p.strip()]
+        paths = [_snake(p.strip()) for p in mask.split(",") if p.strip()]
         if not paths:
             raise invalid_argument("update_mask is required.")
     fields: dict[str, Any] = {}
     split = view.split()
     for path in paths:
-        field = _UPDATABLE.get(path) or (path if path in _UPDATABLE.values() else None)
+        field = _UPDATABLE.get(path)
         if field is None:
             raise invalid_argument(
                 f"update_mask path {path!r} cannot be updated; use one of {sorted(_UPDATABLE)}."
@@ -346,11 +347,10 @@ def mutate_model(api: str, project: str, location: str, endpoint: str) -> flask.
         )
     wanted = request.get("deployedModel") or {}
     mask = request.get("updateMask") or flask.request.args.get("updateMask") or ""
-    paths = [
-        p.strip()
-        for p in (mask if isinstance(mask, str) else ",".join(mask.get("paths", []))).split(",")
-        if p.strip()
-    ]
+    if isinstance(mask, dict):  # a FieldMask sent as an object rather than a string
+        mask = ",".join(mask.get("paths", []))
+    # FieldMask paths come snake_case (gRPC, gcloud) or lowerCamelCase (proto3 JSON).
+    paths = [_snake(p.strip()) for p in str(mask).split(",") if p.strip()]
     if not paths:
         raise invalid_argument("update_mask is required.")
     bad = sorted(set(paths) - _MUTABLE)
@@ -395,6 +395,10 @@ def _checked_split(view: View, split: dict[str, Any], deployed: list[dict[str, A
 
 def _fresh(view: View) -> View:
     return endpoint_views.find(control.current(), view.project, view.location, view.id)
+
+
+def _snake(path: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), path)
 
 
 def _camel(part: str) -> str:

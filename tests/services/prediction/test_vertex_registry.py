@@ -211,6 +211,25 @@ def test_uploading_an_artifact_that_does_not_load_fails_the_operation(vertex):
         )
 
 
+def test_mutate_and_update_keep_what_they_are_given(vertex, deployed):
+    _, endpoint = deployed
+    only = endpoint.list_models()[0].id
+    mutated = requests.post(
+        f"{vertex.url}/v1/{endpoint.resource_name}:mutateDeployedModel",
+        json={
+            "deployedModel": {"id": only, "dedicatedResources": {"maxReplicaCount": 3}},
+            "updateMask": "dedicatedResources.maxReplicaCount",
+        },
+        timeout=30,
+    ).json()
+    waited = requests.post(f"{vertex.url}/v1/{mutated['name']}:wait", json={}, timeout=30)
+    deployed_model = waited.json()["response"]["deployedModel"]
+    assert deployed_model["dedicatedResources"]["maxReplicaCount"] == 3
+    endpoint.update(description="scores irises", labels={"team": "botany"})
+    assert endpoint.gca_resource.description == "scores irises"
+    assert endpoint.gca_resource.deployed_models[0].dedicated_resources.max_replica_count == 3
+
+
 def test_deploying_to_an_unknown_endpoint_is_not_found(vertex, deployed):
     from google.api_core import exceptions
     from google.cloud import aiplatform
