@@ -183,6 +183,15 @@ class Planner:
 
     # -- the plan -------------------------------------------------------------------------------
 
+    def notes(self) -> list[str]:
+        """What the plan deliberately leaves out, for the people reading it."""
+        return [
+            f"host {name} (local port {host.port}, routing {', '.join(host.routes)}) is "
+            "local only: in the cloud, clients use Google's own host, "
+            f"{self.target.region}-aiplatform.googleapis.com"
+            for name, host in self.topology.hosts.items()
+        ]
+
     def steps(self) -> list[Step]:
         return [
             *self.bootstrap(),

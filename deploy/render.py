@@ -21,6 +21,7 @@ def render_text(steps: list[Step], topology: Topology, target: Target) -> str:
         f"# Deploy plan for project {target.project}, region {target.region}",
         f"# {len(topology.services)} services, {len(topology.topics)} topics, "
         f"{len(topology.subscriptions)} subscriptions, {len(topology.buckets)} buckets",
+        *(f"# Not deployed: {note}" for note in Planner(topology, target).notes()),
         "",
     ]
     rendered = topology.render(target.project)

@@ -143,11 +143,23 @@ class Subscription(_Model):
         return value
 
 
+class Host(_Model):
+    """A local-only front end that serves a family of Google APIs on one port, routing by
+    path to the services, as Google's regional host does (`local/vertex_host.py`). Never
+    deployed: in the cloud, clients call Google's own host."""
+
+    port: int = Field(ge=1024, le=65535)
+    routes: dict[str, str] = Field(
+        description="resource collection after projects/*/locations/*/ -> service"
+    )
+
+
 class Topology(_Model):
     services: dict[str, Service] = Field(default_factory=dict)
     topics: dict[str, Topic] = Field(default_factory=dict)
     buckets: dict[str, Bucket] = Field(default_factory=dict)
     subscriptions: dict[str, Subscription] = Field(default_factory=dict)
+    hosts: dict[str, Host] = Field(default_factory=dict)
 
     def render(self, project: str) -> Topology:
         """A copy with `{project}` substituted everywhere."""
@@ -191,6 +203,25 @@ class Topology(_Model):
                                 f"bucket {bucket!r} is not declared under buckets",
                             )
                         )
+        for name, host in self.hosts.items():
+            if name in self.services:
+                found.append((("hosts", name), f"{name!r} is also the name of a service"))
+            if host.port in ports:
+                found.append(
+                    (
+                        ("hosts", name, "port"),
+                        f"port {host.port} is also used by {ports[host.port]!r}",
+                    )
+                )
+            ports[host.port] = name
+            for collection, service in host.routes.items():
+                if service not in self.services:
+                    found.append(
+                        (
+                            ("hosts", name, "routes", collection),
+                            f"service {service!r} is not declared under services",
+                        )
+                    )
         for name, bucket in self.buckets.items():
             for index, notification in enumerate(bucket.notifications):
                 if notification.topic not in self.topics:

@@ -10,6 +10,10 @@
    from the sink subscriptions of `language-done` and `translation-done`.
 4. Registers two versions of a scikit-learn model in the registry, splits traffic 90/10 between
    them, and calls the prediction service with the official Vertex AI client.
+4b. Does the same the way most Vertex AI users do, with the high-level SDK
+   (`aiplatform.init(api_endpoint=<the Vertex host>)`): `Model.upload`, `Endpoint.create`,
+   `model.deploy`, a second version at 10%, `endpoint.predict`, `endpoint.explain`,
+   `undeploy_all`, through the stack's one Vertex AI host (port 8070).
 5. Drops a JSONL file (two bad rows among them) into the batch-input bucket: a batch
    prediction job scores it into Vertex's output layout and announces itself on `batch-done`.
 6. Stops everything.
@@ -70,6 +74,7 @@ def main() -> int:
 
     topology = load()
     ports = {name: _port(service.port) for name, service in topology.services.items()}
+    ports.update({name: _port(host.port) for name, host in topology.hosts.items()})
     with tempfile.TemporaryDirectory(prefix="mlapi-demo-") as state:
         stack = Stack(
             topology,
@@ -79,6 +84,9 @@ def main() -> int:
             storage_port=_port(STORAGE_PORT),
             service_ports=ports,
             log_sink=_quiet,
+            # One prediction process here: its deploy operations need not wait the 5 s that
+            # other instances' registry pollers would take to see a change.
+            service_env={"PREDICTION_REFRESH_SECONDS": "0.5"},
         )
         started = time.monotonic()
         with stack:
@@ -90,7 +98,7 @@ def main() -> int:
                 print(f"  {name:<12} {url:<24} {serves}")
             _direct_call(stack.service_url("vision"))
             status = _pipeline(stack)
-            return status or _prediction(stack) or _batch(stack)
+            return status or _prediction(stack) or _vertex_sdk(stack) or _batch(stack)
 
 
 def _direct_call(url: str) -> None:
@@ -246,6 +254,80 @@ def _prediction(stack) -> int:
     )
     shares = ", ".join(f"version {v}: {n}" for v, n in sorted(answered.items()))
     print(f"   200 more requests through the 90/10 split: {shares}\n")
+    return 0
+
+
+def _vertex_sdk(stack) -> int:
+    """The prediction step as the Vertex AI SDK drives it, through the one Vertex AI host."""
+    import collections
+    import io
+    import logging
+
+    import joblib
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import aiplatform
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    for name in ("google.cloud.aiplatform.models", "google.cloud.aiplatform.jobs"):
+        logging.getLogger(name).setLevel(logging.WARNING)  # the demo prints results, not logs
+    host = stack.service_url("vertex")
+    started = time.monotonic()
+    aiplatform.init(
+        project=PROJECT,
+        location="us-central1",
+        api_endpoint=host,
+        api_transport="rest",
+        credentials=AnonymousCredentials(),
+    )
+    print(f"3b) the Vertex AI SDK, aiplatform.init(api_endpoint={host!r}): one host for all")
+    data = load_breast_cancer()
+    bucket = stack.emulators.storage().bucket(f"{PROJECT}-results")
+    image = "us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-3:latest"
+    names = [n.replace(" ", "_") for n in data.feature_names]
+    schema = "type: object\nproperties:\n" + "".join(f"  {n}: {{type: number}}\n" for n in names)
+    bucket.blob("artifacts/cancer-sdk/instance.yaml").upload_from_string(schema)
+    uploaded = []
+    for version, regularisation in enumerate((1.0, 0.01), 1):
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=regularisation, max_iter=2000))
+        model.fit(data.data, data.target)
+        artifact = io.BytesIO()
+        joblib.dump(model, artifact)
+        bucket.blob(f"artifacts/cancer-sdk/v{version}/model.joblib").upload_from_string(
+            artifact.getvalue()
+        )
+        uploaded.append(
+            aiplatform.Model.upload(
+                display_name="cancer-sdk",
+                parent_model=uploaded[0].resource_name if uploaded else None,
+                artifact_uri=f"gs://{bucket.name}/artifacts/cancer-sdk/v{version}",
+                serving_container_image_uri=image,
+                instance_schema_uri=f"gs://{bucket.name}/artifacts/cancer-sdk/instance.yaml",
+                is_default_version=version == 1,
+            )
+        )
+        print(f"   Model.upload -> {uploaded[-1].resource_name} version {version}")
+    endpoint = aiplatform.Endpoint.create(display_name="cancer-sdk")
+    uploaded[0].deploy(endpoint=endpoint, machine_type="n1-standard-2")
+    uploaded[1].deploy(endpoint=endpoint, traffic_percentage=10, machine_type="n1-standard-2")
+    print(f"   Endpoint.create + model.deploy x2: {endpoint.resource_name}")
+    print(f"   traffic split by deployed model id: {endpoint.traffic_split}")
+    row = dict(zip(names, data.data[0].tolist(), strict=True))
+    answered = collections.Counter(
+        endpoint.predict(instances=[row]).model_version_id for _ in range(200)
+    )
+    shares = ", ".join(f"version {v}: {n}" for v, n in sorted(answered.items()))
+    print(f"   200 endpoint.predict calls: {shares}")
+    explained = endpoint.explain(instances=[row]).explanations[0].attributions[0]
+    top = sorted(dict(explained.feature_attributions).items(), key=lambda kv: -abs(kv[1]))[:3]
+    print(
+        "   endpoint.explain, largest attributions: " + ", ".join(f"{k} {v:+.3f}" for k, v in top)
+    )
+    endpoint.undeploy_all()
+    print(f"   undeploy_all: {len(endpoint.list_models())} deployed models left")
+    print(f"   ({time.monotonic() - started:.1f} s for the whole SDK step)\n")
     return 0
 
 

@@ -1,8 +1,10 @@
 """The local stack: the cloud of `deploy/topology.yaml` on one machine.
 
 `Stack.start()` starts, each as its own process: the Pub/Sub emulator (`local.pubsub`), Cloud
-Storage (`local.gcs_emulator`, which publishes bucket notifications), and every service of the
-topology under functions-framework on its port with the `local` backend; then applies the
+Storage (`local.gcs_emulator`, which publishes bucket notifications), every service of the
+topology under functions-framework on its port with the `local` backend, and every host of the
+topology (`local.vertex_host`: one port routing to the services, as Google's front end does);
+then applies the
 topology's wiring (topics, buckets, push subscriptions aimed at 127.0.0.1, notifications) with
 the same code the cloud deploy uses (`deploy.wiring`). `stop()` stops everything, services first.
 Every process's output goes to `log_sink` line by line, prefixed with the component's name.
@@ -27,6 +29,7 @@ from deploy.topology import Topology
 from deploy.wiring import Change, Target, Wiring
 from local.clients import Emulators
 from local.harness import free_port, service_command
+from local.vertex_host import routes_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBSUB_PORT = 8085  # the official emulator's default
@@ -49,8 +52,8 @@ class Component:
 
 
 def free_ports_for(topology: Topology) -> dict[str, int]:
-    """A free port for every service: stacks side by side (tests) never collide."""
-    return {name: free_port() for name in topology.services}
+    """A free port for every service and host: stacks side by side (tests) never collide."""
+    return {name: free_port() for name in (*topology.services, *topology.hosts)}
 
 
 class Stack:
@@ -75,9 +78,11 @@ class Stack:
         self._log_sink = log_sink or _print_line
         self._service_env = service_env or {}
         ports = {name: service.port for name, service in self.topology.services.items()}
+        ports.update({name: host.port for name, host in self.topology.hosts.items()})
         ports.update(service_ports or {})
         self.components = [self._pubsub(pubsub_port), self._storage(storage_port)]
         self.components += [self._service(name, ports[name]) for name in self.topology.services]
+        self.components += [self._host(name, ports) for name in self.topology.hosts]
         self.changes: list[Change] = []
         self._threads: list[threading.Thread] = []
 
@@ -113,6 +118,13 @@ class Stack:
             **self._service_env,
         }
         return Component(name, argv, env, port, health_path="/health")
+
+    def _host(self, name: str, ports: dict[str, int]) -> Component:
+        urls = {service: f"http://127.0.0.1:{ports[service]}" for service in self.topology.services}
+        routes = routes_for(self.topology.hosts[name].routes, urls)
+        argv = self._python("-m", "local.vertex_host", "--port", str(ports[name]))
+        argv += [f"--route={collection}={url}" for collection, url in routes.items()]
+        return Component(name, argv, {}, ports[name], health_path="/health")
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -179,7 +191,12 @@ class Stack:
             ("storage", self.emulators.storage_url, "STORAGE_EMULATOR_HOST"),
         ]
         for component in self.components[2:]:
-            rows.append((component.name, component.url, "REST API, /events, /health"))
+            host = self.topology.hosts.get(component.name)
+            if host is not None:
+                routed = ", ".join(host.routes)
+                rows.append((component.name, component.url, f"one host for {routed}"))
+            else:
+                rows.append((component.name, component.url, "REST API, /events, /health"))
         return rows
 
     def alive(self) -> dict[str, bool]:

@@ -72,6 +72,10 @@ class ModelVersion:
     baseline: dict[str, Any] | None = None
     create_time: str = ""
     labels: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Vertex AI `Model` fields given at upload through ModelService (displayName,
+    # description, versionDescription, containerSpec, artifactUri, predictSchemata, ...),
+    # kept as sent so GetModel answers them back; empty for versions registered otherwise.
+    vertex: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def output_kind(self) -> str:
@@ -93,6 +97,8 @@ class ModelVersion:
             data["baseline"] = self.baseline
         if self.labels:
             data["labels"] = self.labels
+        if self.vertex:
+            data["vertex"] = self.vertex
         return data
 
     @classmethod
@@ -110,6 +116,7 @@ class ModelVersion:
                 baseline=data.get("baseline"),
                 create_time=data.get("createTime", ""),
                 labels=dict(data.get("labels") or {}),
+                vertex=dict(data.get("vertex") or {}),
             )
         except (KeyError, TypeError) as exc:
             raise ApiError(Code.DATA_LOSS, f"Malformed model metadata: missing {exc}.") from None
@@ -357,3 +364,40 @@ class Registry:
             uri, json.dumps(body, indent=1), snapshot.generations[1], "application/json"
         )
         return checked
+
+    # -- deletion (ModelService's DeleteModelVersion and DeleteModel) ----------------------
+
+    def delete_version(self, name: str, version: str) -> None:
+        """Remove one version and the aliases that point at it. FAILED_PRECONDITION while the
+        model's traffic split sends it traffic (directly or through an alias)."""
+        self.get(name, version)  # NOT_FOUND for an unknown version
+        snapshot = self.snapshot(name)
+        if snapshot.split and any(snapshot.resolve(key) == version for key in snapshot.split):
+            raise ApiError(
+                Code.FAILED_PRECONDITION,
+                f"Version {version!r} of {name!r} is in the model's traffic split "
+                f"{snapshot.split}; change the split first.",
+            )
+        held = [alias for alias, target in snapshot.aliases.items() if target == version]
+        if held:
+            self._update_aliases(name, lambda aliases: [aliases.pop(a) for a in held])
+        self._delete_dir(self.version_uri(name, version), first="metadata.json")
+
+    def delete_model(self, name: str) -> None:
+        """Remove a model: its split, aliases and every version (metadata first, so a reader
+        never finds a version whose artifact is gone)."""
+        versions = self.versions(name)
+        if not versions:
+            raise not_found(f"Model {name!r} is not in gs://{self.bucket}/{self.prefix}/.")
+        self.storage.delete(self._uri(name, "endpoint.json"))
+        self.storage.delete(self._uri(name, "aliases.json"))
+        for version in versions:
+            self._delete_dir(self.version_uri(name, version), first="metadata.json")
+
+    def _delete_dir(self, folder: GcsUri, first: str) -> None:
+        objects, prefixes = self.storage.list_dir(folder.bucket, folder.name)
+        ordered = sorted(objects, key=lambda object_name: not object_name.endswith("/" + first))
+        for object_name in ordered:
+            self.storage.delete(GcsUri(folder.bucket, object_name))
+        for prefix in prefixes:
+            self._delete_dir(GcsUri(folder.bucket, prefix), first)

@@ -179,6 +179,18 @@ class Storage:
             raise storage_error(exc, location) from exc
         return location
 
+    def delete(self, uri: str | GcsUri) -> bool:
+        """Delete the object; False when it did not exist."""
+        location = uri if isinstance(uri, GcsUri) else parse_gs_uri(uri)
+        try:
+            self._blob(location).delete(timeout=self._timeout_s, retry=self._retry())
+        except Exception as exc:
+            error = storage_error(exc, location)
+            if error.code == Code.NOT_FOUND:
+                return False
+            raise error from exc
+        return True
+
     def list_dir(self, bucket: str, prefix: str) -> tuple[dict[str, int], list[str]]:
         """Objects directly under `prefix` (name -> generation) and its sub-prefixes."""
         try:

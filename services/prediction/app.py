@@ -1,5 +1,6 @@
-"""`create_app()`: the prediction service as a Flask app (Vertex AI REST surface, the
-custom-container routes, metrics, health). Online prediction takes no events, and its routes
+"""`create_app()`: the prediction service as a Flask app (Vertex AI REST surface: prediction,
+ModelService and EndpointService over the registry; the custom-container routes, metrics,
+health). Online prediction takes no events, and its routes
 share two parts more than the other services' (the metrics and the in-flight counter that the
 micro-batcher reads), so its context is a `ServiceContext` with those two fields."""
 
@@ -10,7 +11,7 @@ import logging
 
 import flask
 
-from services.prediction import routes
+from services.prediction import endpoint_service, model_service, operations, routes
 from services.prediction.adaptive import InFlight
 from services.prediction.backends import PredictionBackend, create_backend
 from services.prediction.metrics import Metrics
@@ -53,5 +54,8 @@ def create_app(
         metrics=metrics,
         inflight=inflight,
     )
+    # Vertex AI's ModelService and EndpointService over the registry, and their operations.
+    for vertex_api in (model_service, endpoint_service, operations):
+        app.register_blueprint(vertex_api.blueprint())
     backend.preload(list(settings.preload))
     return app

@@ -1,18 +1,24 @@
 """Endpoints and their deployed versions: loaded once per process, refreshed when the registry
 changes.
 
-An endpoint id names a registered model (or is mapped to one by `ENDPOINTS`). Its
-`Deployment` is an immutable snapshot: the traffic split with aliases resolved, and the loaded
-model of every version that takes traffic. A version whose artifact fails to load is kept aside
+An endpoint id names either an endpoint record made through EndpointService
+(`services.prediction.endpoint_records`: deployed models of any registry model, split by
+deployed model id), or else a registered model (mapped by `ENDPOINTS`, or the id itself): the
+model's own endpoint, whose deployed models are its versions, split as its `endpoint.json`
+says (or all to `champion`). Its `Deployment` is an immutable snapshot: the deployed models
+(`members`), the traffic split with aliases resolved, and the loaded model of every deployed
+model that takes traffic. A version whose artifact fails to load is kept aside
 with its error, and its traffic is shared among the healthy versions (so the endpoint keeps
 answering); asking for it by `deployedModelId` answers the load error.
 
 `Deployments.get` loads an endpoint on first use (one loader per endpoint; concurrent first
 requests wait for it). A poller thread (`registry-poller`, started on first use so it lives in
 the serving process after a fork) checks each loaded model's aliases.json and endpoint.json
-generations every `REFRESH_SECONDS` with one list request, and when they change builds the new
-deployment beside the old one and swaps it in: requests never see a half-loaded endpoint.
-Versions are immutable, so a loaded model is reused across deployments.
+generations every `REFRESH_SECONDS` with one list request (one more for all endpoint
+records), and when they change builds the new deployment beside the old one and swaps it in:
+requests never see a half-loaded endpoint; an endpoint whose record or model is gone is
+dropped. A change made through this process's EndpointService is served from the next request
+(`invalidate`). Versions are immutable, so a loaded model is reused across deployments.
 """
 
 from __future__ import annotations
@@ -24,39 +30,67 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import ApiError, Code, echo, not_found
 from shared.modelruntime import ServedModel, load
-from shared.registry import Registry, Snapshot
+from shared.registry import Registry
 from shared.traffic import TrafficSplit, sticky_fraction, without
+
+if TYPE_CHECKING:
+    from services.prediction.endpoint_records import EndpointRecords
 
 log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
+class Member:
+    """One deployed model of an endpoint: a registry version under a deployed model id (on a
+    model's own endpoint, the id is the version id)."""
+
+    id: str
+    model: str
+    version: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Deployment:
     endpoint: str
-    model: str
-    split: TrafficSplit
-    served: TrafficSplit | None  # `split` without the broken versions
-    models: dict[str, ServedModel]
+    model: str  # the model of a model's own endpoint; "" for an endpoint record
+    split: TrafficSplit | None  # by deployed model id; None: a record with no traffic
+    served: TrafficSplit | None  # `split` without the broken deployed models
+    models: dict[str, ServedModel]  # deployed model id -> loaded model, those with traffic
     broken: dict[str, ApiError]
-    generations: tuple[int, int]
+    generations: tuple[int, ...]
+    members: dict[str, Member] = dataclasses.field(default_factory=dict)
+    record: bool = False
 
-    def choose(self, sticky_key: str | None = None) -> ServedModel:
-        """The version for one request: by the split, or by the sticky key's hash."""
+    def pick(self, sticky_key: str | None = None) -> tuple[str, ServedModel]:
+        """The deployed model for one request, by the split or by the sticky key's hash."""
         if self.served is None:
             first = next(iter(self.broken.values()), None)
+            if self.split is None:
+                raise ApiError(
+                    Code.FAILED_PRECONDITION,
+                    f"Endpoint {self.endpoint} doesn't have traffic_split.",
+                )
             raise ApiError(
                 Code.FAILED_PRECONDITION,
                 f"No version of endpoint {echo(self.endpoint)} can serve"
                 + (f": {first.message}" if first else "."),
             )
         u = sticky_fraction(sticky_key, self.endpoint) if sticky_key is not None else None
-        return self.models[self.served.choose(u)]
+        deployed = self.served.choose(u)
+        return deployed, self.models[deployed]
+
+    def choose(self, sticky_key: str | None = None) -> ServedModel:
+        return self.pick(sticky_key)[1]
 
     def traffic(self) -> dict[str, int]:
-        return dict(self.split.percents)
+        return dict(self.split.percents) if self.split is not None else {}
+
+    def member(self, deployed_id: str) -> Member:
+        return self.members.get(deployed_id) or Member(deployed_id, self.model, deployed_id)
 
 
 def _freeze_heap() -> None:
@@ -76,8 +110,10 @@ class Deployments:
         endpoint_models: dict[str, str] | None = None,
         refresh_seconds: float = 5.0,
         on_load: Callable[[ServedModel], None] | None = None,
+        records: EndpointRecords | None = None,
     ) -> None:
         self.registry = registry
+        self.records = records
         self._endpoint_models = endpoint_models or {}
         self._refresh = refresh_seconds
         self._on_load = on_load
@@ -111,25 +147,51 @@ class Deployments:
         with loading:
             deployment = self._deployments.get(endpoint)
             if deployment is None:
-                snapshot = self.registry.snapshot(self.model_name(endpoint))
-                deployment = self._build(endpoint, snapshot)
+                deployment = self._build(endpoint)
                 with self._lock:
                     self._deployments[endpoint] = deployment
         return deployment
 
     def version(self, endpoint: str, version: str) -> ServedModel:
-        """A named version of the endpoint's model (explain's `deployedModelId`): from the
-        deployment when it serves traffic, else loaded on demand."""
+        """A deployed model of the endpoint (explain's `deployedModelId`): from the
+        deployment when it serves traffic, else loaded on demand. On a model's own endpoint
+        the id may also be an alias."""
+        return self.deployed(endpoint, version)[1]
+
+    def deployed(self, endpoint: str, deployed_id: str) -> tuple[str, ServedModel]:
         deployment = self.get(endpoint)
-        if version in deployment.models:
-            return deployment.models[version]
-        if version in deployment.broken:
-            raise deployment.broken[version]
-        snapshot = self.registry.snapshot(deployment.model)
-        served = self._load(deployment.model, snapshot.resolve(version))
+        if deployed_id in deployment.models:
+            return deployed_id, deployment.models[deployed_id]
+        if deployed_id in deployment.broken:
+            raise deployment.broken[deployed_id]
+        if deployment.record:
+            member = deployment.members.get(deployed_id)
+            if member is None:
+                raise not_found(
+                    f"Deployed model {deployed_id!r} is not deployed on endpoint {endpoint!r}."
+                )
+            model, version = member.model, member.version
+        else:
+            model = deployment.model
+            version = self.registry.snapshot(model).resolve(deployed_id)
+            deployed_id = version
+        served = self._load(model, version)
+        if isinstance(served, ApiError):
+            raise served
+        return deployed_id, served
+
+    def load_version(self, model: str, version: str) -> ServedModel:
+        """Load (or reuse) one version: what DeployModel proves before deploying it."""
+        served = self._load(model, version)
         if isinstance(served, ApiError):
             raise served
         return served
+
+    def invalidate(self, endpoint: str) -> None:
+        """Forget `endpoint`: its next request builds it from the registry as it is now."""
+        with self._lock:
+            self._deployments.pop(endpoint, None)
+            self._missing.pop(endpoint, None)
 
     def loaded(self) -> dict[str, Deployment]:
         return dict(self._deployments)
@@ -140,29 +202,57 @@ class Deployments:
             f"registry (gs://{self.registry.bucket}/{self.registry.prefix}/)."
         )
 
-    def _build(self, endpoint: str, snapshot: Snapshot) -> Deployment:
+    def _build(self, endpoint: str) -> Deployment:
+        found = self.records.find(endpoint) if self.records is not None else None
+        if found is not None:
+            return self._build_record(endpoint, *found)
         model = self.model_name(endpoint)
+        snapshot = self.registry.snapshot(model)
         if snapshot.generations == (0, 0) and not self.registry.versions(model):
             with self._lock:
                 self._missing[endpoint] = time.monotonic()
             raise self._not_found(endpoint)
         split = snapshot.traffic(model)
+        members = {v: Member(v, model, v) for v in split.percents}
+        return self._assemble(endpoint, model, split, members, snapshot.generations, False)
+
+    def _build_record(self, endpoint: str, record: dict[str, Any], generation: int) -> Deployment:
+        members = {
+            str(d["id"]): Member(str(d["id"]), d["model"], str(d["modelVersionId"]))
+            for d in record.get("deployedModels", [])
+        }
+        raw = record.get("trafficSplit") or {}
+        split = TrafficSplit(raw) if raw else None
+        return self._assemble(endpoint, "", split, members, (generation,), True)
+
+    def _assemble(
+        self,
+        endpoint: str,
+        model: str,
+        split: TrafficSplit | None,
+        members: dict[str, Member],
+        generations: tuple[int, ...],
+        record: bool,
+    ) -> Deployment:
         models: dict[str, ServedModel] = {}
         broken: dict[str, ApiError] = {}
-        for version in split.versions:
-            loaded = self._load(model, version)
+        for deployed in split.versions if split is not None else []:
+            member = members[deployed]
+            loaded = self._load(member.model, member.version)
             if isinstance(loaded, ApiError):
-                broken[version] = loaded
+                broken[deployed] = loaded
             else:
-                models[version] = loaded
+                models[deployed] = loaded
         return Deployment(
             endpoint=endpoint,
             model=model,
             split=split,
-            served=without(split, set(broken)),
+            served=without(split, set(broken)) if split is not None else None,
             models=models,
             broken=broken,
-            generations=snapshot.generations,
+            generations=generations,
+            members=members,
+            record=record,
         )
 
     def _load(self, model: str, version: str) -> ServedModel | ApiError:
@@ -209,12 +299,26 @@ class Deployments:
         """Rebuild every loaded endpoint whose aliases or split changed; the endpoints that
         changed. Failures keep the current deployment (and are logged)."""
         changed = []
-        for endpoint, current in self.loaded().items():
+        loaded = self.loaded()
+        records: dict[str, int] = {}
+        if self.records is not None and any(d.record for d in loaded.values()):
+            records = self.records.generations()
+        for endpoint, current in loaded.items():
             try:
-                if self.registry.generations(current.model) == current.generations:
+                if current.record:
+                    stamp: tuple[int, ...] = (records.get(endpoint, 0),)
+                else:
+                    stamp = self.registry.generations(current.model)
+                if stamp == current.generations:
                     continue
-                fresh = self._build(endpoint, self.registry.snapshot(current.model))
+                fresh = self._build(endpoint)
             except ApiError as error:
+                if error.code == Code.NOT_FOUND:
+                    # The endpoint record or the model was deleted: stop serving it.
+                    with self._lock:
+                        self._deployments.pop(endpoint, None)
+                    changed.append(endpoint)
+                    continue
                 log.warning(
                     "endpoint refresh failed; serving the previous deployment",
                     extra={"json_fields": {"endpoint": endpoint, "error": str(error)}},
@@ -231,7 +335,11 @@ class Deployments:
         return changed
 
     def _evict(self) -> None:
-        in_use = {(d.model, v) for d in self._deployments.values() for v in (*d.models, *d.broken)}
+        in_use = {
+            (member.model, member.version)
+            for d in self._deployments.values()
+            for member in map(d.member, (*d.models, *d.broken))
+        }
         with self._lock:
             for key in [k for k in self._models if k not in in_use]:
                 del self._models[key]

@@ -92,8 +92,11 @@ class RequestLog:
         served: ServedModel,
         matrix: np.ndarray,
         predictions: Sequence[Any],
+        deployed_model_id: str | None = None,
     ) -> None:
-        """Keep a sample of these instances with their predictions (cheap when disabled)."""
+        """Keep a sample of these instances with their predictions (cheap when disabled).
+        `deployed_model_id`: the endpoint's id for the version (default: the version id, as on
+        a model's own endpoint)."""
         if not self.enabled:
             return
         if self.sample_rate >= 1:
@@ -112,7 +115,7 @@ class RequestLog:
                     "endpoint": endpoint,
                     "model": version.name,
                     "modelVersionId": version.version,
-                    "deployedModelId": version.version,
+                    "deployedModelId": deployed_model_id or version.version,
                     "instance": instance,
                     "prediction": predictions[i],
                 },

@@ -3,11 +3,12 @@
     POST /v1/projects/{p}/locations/{l}/endpoints/{e}:predict     PredictionService.Predict
     POST /v1/projects/{p}/locations/{l}/endpoints/{e}:rawPredict  PredictionService.RawPredict
     POST /v1/projects/{p}/locations/{l}/endpoints/{e}:explain     PredictionService.Explain
-    GET  /v1/projects/{p}/locations/{l}/endpoints/{e}             the endpoint's deployed models
-                                                                  and trafficSplit (local only)
     GET  /metrics                                                 Prometheus text
     POST $AIP_PREDICT_ROUTE, GET $AIP_HEALTH_ROUTE                the custom-container contract
     (and the same under /v1beta1)
+
+ModelService, EndpointService (GetEndpoint included) and their operations have their own
+modules: `model_service`, `endpoint_service`, `operations`.
 
 `:rawPredict` passes the body through and answers the model's body as is, with the
 `X-Vertex-AI-Endpoint-Id` and `X-Vertex-AI-Deployed-Model-Id` headers. The generated REST
@@ -72,7 +73,6 @@ def blueprint(settings: PredictionSettings) -> flask.Blueprint:
     bp.add_url_rule(f"{_ENDPOINT}:predict", view_func=predict, methods=["POST"])
     bp.add_url_rule(f"{_ENDPOINT}:rawPredict", view_func=raw_predict, methods=["POST"])
     bp.add_url_rule(f"{_ENDPOINT}:explain", view_func=explain, methods=["POST"])
-    bp.add_url_rule(_ENDPOINT, view_func=get_endpoint, methods=["GET"])
     bp.add_url_rule(f"{_ENDPOINT}:<method>", view_func=unknown_method, methods=["GET", "POST"])
     bp.add_url_rule("/metrics", view_func=metrics, methods=["GET"])
     if settings.container_mode:
@@ -228,11 +228,6 @@ def explain(api: str, project: str, location: str, endpoint: str) -> flask.Respo
         observed.version = result.deployed_model_id
         observed.instances = len(result.predictions)
     return _json(result.to_json())
-
-
-def get_endpoint(api: str, project: str, location: str, endpoint: str) -> flask.Response:
-    """Vertex AI's `Endpoint` resource: its deployed models and traffic split."""
-    return _json(_context().backend.get_endpoint(_target(api, project, location, endpoint)))
 
 
 def unknown_method(api: str, project: str, location: str, endpoint: str, method: str):

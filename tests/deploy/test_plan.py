@@ -29,6 +29,8 @@ EXPECTED = {
     ("topic", "translation-done", SA.format("translation"), "roles/pubsub.publisher"),
     ("project", PROJECT, SA.format("translation"), "roles/cloudtranslate.user"),
     ("bucket", "my-project-models", SA.format("prediction"), "roles/storage.objectViewer"),
+    # ModelService and EndpointService write the registry.
+    ("bucket", "my-project-models", SA.format("prediction"), "roles/storage.objectUser"),
     ("bucket", "my-project-results", SA.format("prediction"), "roles/storage.objectUser"),
     ("run-service", "prediction", BUILDER, "roles/run.invoker"),
     ("bucket", "my-project-models", SA.format("batch-prediction"), "roles/storage.objectViewer"),
@@ -188,3 +190,13 @@ def test_make_deploy_plan_prints_without_a_google_account():
     )
     assert "gcloud run deploy vision" in result.stdout
     assert result.stdout.count("## ") == 8  # every phase
+
+
+def test_the_local_vertex_host_is_not_deployed_and_the_plan_says_so(planner, topology):
+    text = render_text(planner.steps(), topology, planner.target)
+    assert "vertex" in topology.hosts
+    note = next(
+        line for line in text.splitlines() if line.startswith("# Not deployed: host vertex")
+    )
+    assert "europe-west1-aiplatform.googleapis.com" in note
+    assert not any("vertex" in " ".join(step.command) for step in planner.steps())

@@ -91,6 +91,36 @@ def test_errors_name_the_line(tmp_path, old, new, line, fragment):
     assert fragment in message
 
 
+HOST = """\
+hosts:
+  vertex:
+    port: 8070
+    routes:
+      endpoints: vision
+"""
+
+
+def test_a_host_routes_collections_to_declared_services(tmp_path):
+    topology = load(_write(tmp_path, VALID + HOST))
+    assert topology.hosts["vertex"].routes == {"endpoints": "vision"}
+    assert load(DEFAULT_PATH).hosts["vertex"].routes["batchPredictionJobs"] == "batch_prediction"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "fragment"),
+    [
+        ("endpoints: vision", "endpoints: prediction", 25, "service 'prediction' is not declared"),
+        ("port: 8070", "port: 8081", 23, "port 8081 is also used by 'vision'"),
+    ],
+)
+def test_a_broken_host_names_the_line(tmp_path, old, new, line, fragment):
+    path = _write(tmp_path, (VALID + HOST).replace(old, new))
+    with pytest.raises(TopologyError) as info:
+        load(path)
+    assert f"{path}:{line}:" in str(info.value)
+    assert fragment in str(info.value)
+
+
 def test_invalid_yaml_is_reported(tmp_path):
     with pytest.raises(TopologyError, match="not valid YAML"):
         load(_write(tmp_path, "services: [unclosed"))

@@ -154,3 +154,18 @@ def test_an_image_ends_as_language_and_translation_results(stack):
     assert text.strip()
     assert text.strip() != "Barack Obama visited London in May."
     assert "Londres" in text or "London" in text
+
+
+def test_the_vertex_host_routes_to_the_stacks_services(stack):
+    """`mlapi up` starts the topology's Vertex AI host: one port for prediction's models and
+    endpoints and batch prediction's jobs."""
+    import requests
+
+    host = stack.service_url("vertex")
+    assert ("vertex", host, "one host for endpoints, models, batchPredictionJobs") in (
+        stack.endpoints()
+    )
+    location = f"{host}/v1/projects/{PROJECT}/locations/us-central1"
+    for collection in ("models", "endpoints", "batchPredictionJobs"):
+        response = requests.get(f"{location}/{collection}", timeout=30)
+        assert response.status_code == 200, (collection, response.text)

@@ -1,5 +1,9 @@
 """The `local` backend: models from the registry bucket, served in this process.
 
+Serves both kinds of endpoint (`services.prediction.endpoints`): a model's own (id = model
+name) and the endpoint records made through EndpointService, and carries the `ControlPlane`
+that ModelService and EndpointService work on (`services.prediction.control`).
+
 Honours: `instances` (lists or objects keyed by feature name, checked against the version's
 schema), the endpoint's traffic split and a sticky key, `deployedModelId` on `:explain`,
 `explanationSpecOverride.parameters.sampledShapleyAttribution.pathCount`. Other
@@ -29,8 +33,11 @@ from services.prediction.backends.base import (
     RawResult,
     Target,
 )
+from services.prediction.control import ControlPlane
+from services.prediction.endpoint_records import EndpointRecords
 from services.prediction.endpoints import Deployment, Deployments
 from services.prediction.metrics import Metrics
+from services.prediction.operations import Operations
 from services.prediction.requestlog import RequestLog
 from services.prediction.settings import PredictionSettings
 from shared import jsonbody
@@ -60,8 +67,9 @@ class LocalBackend:
         self.registry = registry or Registry(
             settings.registry_bucket, settings.registry_prefix, storage
         )
+        records = EndpointRecords.beside(self.registry)
         self.deployments = Deployments(
-            self.registry, settings.endpoint_models, settings.refresh_seconds
+            self.registry, settings.endpoint_models, settings.refresh_seconds, records=records
         )
         self.metrics = metrics or Metrics()
         self.inflight = inflight or InFlight()
@@ -77,8 +85,18 @@ class LocalBackend:
         # Protects `_batchers`.
         self._lock = threading.Lock()
         self.container: Deployment | ApiError | None = None
+        self.control: ControlPlane | None = None
         if settings.container_mode:
             self.container = _load_container(settings, storage)
+        else:
+            operations = Operations(
+                storage,
+                settings.results_bucket or settings.registry_bucket,
+                settle_seconds=settings.refresh_seconds,
+            )
+            self.control = ControlPlane(
+                self.registry, records, operations, self.deployments, storage
+            )
 
     # -- the three methods -------------------------------------------------------------------
 
@@ -91,17 +109,17 @@ class LocalBackend:
     ) -> PredictResult:
         self._check_count(instances)
         deployment = self.deployment(target.endpoint)
-        served = deployment.choose(sticky_key)
+        deployed_id, served = _pick(deployment, target, sticky_key)
         matrix = to_matrix(instances, served.schema)
         predictions = served.format(self._batcher(served).predict(matrix))
-        self.request_log.record(target.endpoint, served, matrix, predictions)
+        self.request_log.record(target.endpoint, served, matrix, predictions, deployed_id)
         version = served.version
         return PredictResult(
             predictions=predictions,
-            deployed_model_id=version.version,
+            deployed_model_id=deployed_id,
             model=f"projects/{target.project}/locations/{target.location}/models/{version.name}",
             model_version_id=version.version,
-            model_display_name=version.name,
+            model_display_name=version.vertex.get("displayName") or version.name,
         )
 
     def raw_predict(
@@ -129,11 +147,11 @@ class LocalBackend:
         self._check_count(instances)
         if deployed_model_id:
             if self.container is not None:
-                served = self.deployment(target.endpoint).choose()
+                deployed_id, served = _pick(self.deployment(target.endpoint), target, None)
             else:
-                served = self.deployments.version(target.endpoint, deployed_model_id)
+                deployed_id, served = self.deployments.deployed(target.endpoint, deployed_model_id)
         else:
-            served = self.deployment(target.endpoint).choose(sticky_key)
+            deployed_id, served = _pick(self.deployment(target.endpoint), target, sticky_key)
         matrix = to_matrix(instances, served.schema)
         attributions = explaining.explain(
             served, matrix, _path_count(spec_override, self.settings.explain_path_count)
@@ -142,7 +160,7 @@ class LocalBackend:
         return ExplainResult(
             explanations=[{"attributions": [a.to_json(names)]} for a in attributions],
             predictions=served.predict(matrix),
-            deployed_model_id=served.version.version,
+            deployed_model_id=deployed_id,
         )
 
     def close(self) -> None:
@@ -163,15 +181,21 @@ class LocalBackend:
         return not isinstance(self.container, ApiError)
 
     def get_endpoint(self, target: Target) -> dict[str, Any]:
-        """Vertex AI's `Endpoint` resource, as far as the local registry knows it."""
+        """Vertex AI's `Endpoint` resource as this process serves it (a custom container's
+        one model; EndpointService answers GetEndpoint from the registry otherwise)."""
         deployment = self.deployment(target.endpoint)
-        model = f"projects/{target.project}/locations/{target.location}/models/{deployment.model}"
+        location = f"projects/{target.project}/locations/{target.location}"
         return {
             "name": target.name,
-            "displayName": deployment.model,
+            "displayName": deployment.model or target.endpoint,
             "deployedModels": [
-                {"id": v, "model": model, "modelVersionId": v, "displayName": deployment.model}
-                for v in sorted(deployment.split.percents)
+                {
+                    "id": m.id,
+                    "model": f"{location}/models/{m.model}",
+                    "modelVersionId": m.version,
+                    "displayName": m.model,
+                }
+                for m in map(deployment.member, sorted(deployment.traffic()))
             ],
             "trafficSplit": deployment.traffic(),
         }
@@ -234,6 +258,18 @@ class _Direct:
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         return self._served.predict_raw(matrix)
+
+
+def _pick(
+    deployment: Deployment, target: Target, sticky_key: str | None
+) -> tuple[str, ServedModel]:
+    """The deployed model for one request; an endpoint record with no traffic answers as
+    Vertex does, naming the endpoint."""
+    if deployment.split is None:
+        raise ApiError(
+            Code.FAILED_PRECONDITION, f"Endpoint {target.name} doesn't have traffic_split."
+        )
+    return deployment.pick(sticky_key)
 
 
 def _path_count(spec_override: dict[str, Any] | None, default: int) -> int:

@@ -105,3 +105,26 @@ def prediction_service(tmp_path_factory, registry, storage_emulator):
 @pytest.fixture(scope="session")
 def client(prediction_service):
     return official_client(prediction_service.url)
+
+
+# -- one Vertex AI host in front of real prediction and batch prediction processes ------------
+
+VERTEX_MODELS, VERTEX_RESULTS, VERTEX_DATA = (
+    "test-vertex-models",
+    "test-vertex-results",
+    "test-vertex-data",
+)
+
+
+@pytest.fixture(scope="session")
+def vertex(tmp_path_factory, emulator_env, storage_emulator):
+    """`local.vertex_host` on a free port routing to a prediction and a batch prediction
+    process over their own registry, with the high-level SDK pointed at it (nothing but
+    `aiplatform.init`). Yields the host (`url`, `registry`, `gcs`, `data_bucket`)."""
+    from tests.services.prediction import vertex_stack
+
+    host = vertex_stack.start(
+        tmp_path_factory, storage_emulator, VERTEX_MODELS, VERTEX_RESULTS, VERTEX_DATA
+    )
+    yield host
+    host.stop()
