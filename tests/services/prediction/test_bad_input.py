@@ -182,3 +182,34 @@ def test_wrong_types_name_the_field_in_googles_words(prediction_service, method,
     assert answer["error"]["message"].startswith("Invalid JSON payload received.")
     if field:
         assert f"Invalid value at '{field}'" in answer["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "models:upload",
+            {"model": {"displayName": "m", "artifactUri": 999}},
+            "model.artifact_uri",
+        ),
+        (
+            "models:upload",
+            {"model": {"displayName": "m", "containerSpec": 1.5}},
+            "model.container_spec",
+        ),
+        ("models:upload", {"model": "x"}, "model"),
+        (
+            "endpoints/cancer:deployModel",
+            {"deployedModel": {"model": 1e308}},
+            "deployed_model.model",
+        ),
+        ("endpoints", {"displayName": "e", "labels": "x"}, "labels"),
+    ],
+)
+def test_vertex_control_plane_bodies_are_checked_against_vertex_messages(
+    prediction_service, path, body, field
+):
+    url = f"{prediction_service.url}/v1/projects/test-project/locations/us-central1/{path}"
+    status, answer = post(url, json.dumps(body).encode())
+    assert status == 400, answer
+    assert f"Invalid value at '{field}'" in answer["error"]["message"]
