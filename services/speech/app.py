@@ -1,0 +1,58 @@
+"""`create_app()`: the speech service as a Flask app: Speech-to-Text v1 (and v2 `recognize`)
+REST surface, its operations in storage, the audio -> text-ready event step, health."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import flask
+
+from services.speech import routes, workflow
+from services.speech.backends import create_backend
+from services.speech.operations import Operations
+from services.speech.settings import SpeechSettings
+from shared import workflow as shared_workflow
+from shared.pubsub import Publisher
+from shared.service import ServiceContext, build_app
+from shared.storage import Storage
+
+SERVICE = "speech"
+
+
+@dataclasses.dataclass
+class SpeechContext(ServiceContext):
+    """The usual four parts, and the long-running operations (in the results bucket)."""
+
+    operations: Operations | None = None
+
+
+def create_app(
+    settings: SpeechSettings | None = None,
+    *,
+    backend=None,
+    storage: Storage | None = None,
+    publisher: Publisher | None = None,
+) -> flask.Flask:
+    """Defaults from the environment, then the arguments (tests pass their own)."""
+    settings = settings or SpeechSettings.from_env(SERVICE)
+    storage = storage or Storage(settings.google_cloud_project)
+    backend = backend if backend is not None else create_backend(settings, storage)
+    operations = Operations(
+        storage,
+        lambda: shared_workflow.results_bucket(settings),
+        backend.long_running_recognize,
+        workers=settings.lro_workers,
+        stale_seconds=settings.stale_seconds,
+    )
+    return build_app(
+        SERVICE,
+        settings,
+        backend_factory=create_backend,
+        blueprint=routes.blueprint(),
+        handle_event=workflow.handle,
+        backend=backend,
+        storage=storage,
+        publisher=publisher,
+        context_type=SpeechContext,
+        operations=operations,
+    )

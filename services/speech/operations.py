@@ -1,0 +1,222 @@
+"""Speech's long-running operations, kept in Cloud Storage so any instance answers a poll.
+
+An operation is the `google.longrunning.Operation` JSON at
+`gs://{RESULTS_BUCKET}/speech/operations/{name}.json`, named by a bare number as Google's are;
+its request sits beside it (`{name}.request.json`). The job runs on a thread pool of
+`SPEECH_LRO_WORKERS` in the instance that accepted it, which rewrites the operation with
+`progressPercent` and `lastUpdateTime` as chunks finish, and finally `done` with `response`
+(`LongRunningRecognizeResponse`) or `error`.
+
+A restart loses none: a poll that finds an operation not done and not updated for
+`SPEECH_STALE_SECONDS` (its instance is gone) claims it, by rewriting it at the generation
+it read, and runs the job again from its stored request.
+
+The JSON holds only Operation fields: api-core's REST poller parses it with unknown fields
+rejected.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from google.cloud import speech_v1 as speech
+
+from shared import protojson
+from shared.errors import ApiError, Code, not_found
+from shared.storage import GcsUri, Storage
+
+log = logging.getLogger("services.speech.operations")
+
+V1 = "type.googleapis.com/google.cloud.speech.v1."
+METADATA_TYPE = V1 + "LongRunningRecognizeMetadata"
+RESPONSE_TYPE = V1 + "LongRunningRecognizeResponse"
+PREFIX = "speech/operations"
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+# Progress is written at most this often (each write is one storage request).
+PROGRESS_EVERY_S = 2.0
+
+Runner = Callable[
+    [speech.LongRunningRecognizeRequest, Callable[[float], None]],
+    speech.LongRunningRecognizeResponse,
+]
+
+
+def now_rfc3339() -> str:
+    return (
+        datetime.datetime.now(datetime.UTC)
+        .isoformat(timespec="microseconds")
+        .replace("+00:00", "Z")
+    )
+
+
+def _age_seconds(stamp: str) -> float:
+    when = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (datetime.datetime.now(datetime.UTC) - when).total_seconds()
+
+
+class Operations:
+    """The operations of one instance's bucket, and the pool that runs their jobs."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        bucket: Callable[[], str],
+        run: Runner,
+        *,
+        workers: int = 1,
+        stale_seconds: float = 300.0,
+    ) -> None:
+        self._storage = storage
+        self._bucket = bucket
+        self._run = run
+        self._stale_seconds = stale_seconds
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="speech-lro"
+        )
+
+    def start(self, request: speech.LongRunningRecognizeRequest) -> dict[str, Any]:
+        """Store a new operation for `request`, queue its job; its first answer."""
+        name = str(random.getrandbits(63) or 1)
+        now = now_rfc3339()
+        metadata: dict[str, Any] = {"@type": METADATA_TYPE, "startTime": now, "lastUpdateTime": now}
+        if request.audio.uri:
+            metadata["uri"] = request.audio.uri
+        operation = {"name": name, "metadata": metadata}
+        self._storage.write(
+            self._uri(name, "request.json"), protojson.to_json(request), "application/json"
+        )
+        self._storage.write(self._uri(name), orjson.dumps(operation), "application/json")
+        self._pool.submit(self._execute, name, request, operation)
+        return operation
+
+    def get(self, name: str) -> dict[str, Any]:
+        found = self._read(name)
+        operation, generation = found
+        if not operation.get("done") and self._is_stale(operation):
+            self._take_over(name, operation, generation)
+        return operation
+
+    def list(self, page_size: int, page_token: str) -> dict[str, Any]:
+        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        folder = f"{PREFIX}/"
+        objects, _ = self._storage.list_dir(self._bucket(), folder)
+        names = sorted(
+            o[len(folder) : -len(".json")]
+            for o in objects
+            if o.endswith(".json") and not o.endswith(".request.json")
+        )
+        if page_token:
+            names = [n for n in names if n > page_token]
+        page, rest = names[:size], names[size:]
+        found = []
+        for name in page:
+            try:
+                found.append(self._read(name)[0])
+            except ApiError as error:
+                if error.code != Code.NOT_FOUND:
+                    raise
+        body: dict[str, Any] = {"operations": found} if found else {}
+        if rest:
+            body["nextPageToken"] = page[-1]
+        return body
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # the job --------------------------------------------------------------------------------
+
+    def _execute(
+        self, name: str, request: speech.LongRunningRecognizeRequest, operation: dict[str, Any]
+    ) -> None:
+        metadata = operation["metadata"]
+        last_write = [0.0]
+        # Protects `metadata` and the progress writes against the final write racing them.
+        lock = threading.Lock()
+
+        def progress(percent: float) -> None:
+            with lock:
+                if time.monotonic() - last_write[0] < PROGRESS_EVERY_S:
+                    return
+                last_write[0] = time.monotonic()
+                metadata["progressPercent"] = int(percent)
+                metadata["lastUpdateTime"] = now_rfc3339()
+                self._write(name, operation)
+
+        try:
+            response = self._run(request, progress)
+            result: dict[str, Any] = {"response": {"@type": RESPONSE_TYPE,
+                                                    **protojson.to_dict(response)}}  # fmt: skip
+            if request.output_config.gcs_uri:
+                self._storage.write(
+                    request.output_config.gcs_uri, protojson.to_json(response), "application/json"
+                )
+        except ApiError as error:
+            result = {"error": {"code": int(error.code), "message": error.message}}
+        except Exception:
+            log.exception("speech job failed", extra={"json_fields": {"operation": name}})
+            result = {"error": {"code": int(Code.INTERNAL), "message": "Internal error."}}
+        with lock:
+            metadata["progressPercent"] = (
+                100 if "response" in result else metadata.get("progressPercent", 0)
+            )
+            metadata["lastUpdateTime"] = now_rfc3339()
+            operation.update({"done": True, **result})
+            try:
+                self._write(name, operation)
+            except ApiError:
+                log.exception("could not store a finished operation", extra={
+                    "json_fields": {"operation": name}})  # fmt: skip
+        log.info(
+            "speech job finished",
+            extra={"json_fields": {"operation": name, "ok": "response" in result}},
+        )
+
+    def _is_stale(self, operation: dict[str, Any]) -> bool:
+        stamp = operation.get("metadata", {}).get("lastUpdateTime")
+        try:
+            return stamp is not None and _age_seconds(stamp) > self._stale_seconds
+        except ValueError:
+            return False
+
+    def _take_over(self, name: str, operation: dict[str, Any], generation: int) -> None:
+        """Run the job of an operation whose instance is gone, if no other poll claimed it."""
+        found = self._storage.read_with_generation(self._uri(name, "request.json"))
+        if found is None:
+            return
+        operation["metadata"]["lastUpdateTime"] = now_rfc3339()
+        try:
+            self._storage.write_checked(
+                self._uri(name), orjson.dumps(operation), generation, "application/json"
+            )
+        except ApiError as error:
+            if error.code == Code.ABORTED:
+                return  # another instance claimed it first
+            raise
+        request = protojson.parse(speech.LongRunningRecognizeRequest, found[0])
+        log.warning("taking over a stale operation", extra={"json_fields": {"operation": name}})
+        self._pool.submit(self._execute, name, request, operation)
+
+    # storage --------------------------------------------------------------------------------
+
+    def _read(self, name: str) -> tuple[dict[str, Any], int]:
+        if not name.isdigit():
+            raise not_found(f"Operation {name} not found.")
+        found = self._storage.read_with_generation(self._uri(name))
+        if found is None:
+            raise not_found(f"Operation {name} not found.")
+        return orjson.loads(found[0]), found[1]
+
+    def _write(self, name: str, operation: dict[str, Any]) -> None:
+        self._storage.write(self._uri(name), orjson.dumps(operation), "application/json")
+
+    def _uri(self, name: str, suffix: str = "json") -> GcsUri:
+        return GcsUri(self._bucket(), f"{PREFIX}/{name}.{suffix}")
