@@ -69,7 +69,11 @@ def recognize() -> flask.Response:
 def long_running_recognize() -> flask.Response:
     request = _parse(speech.LongRunningRecognizeRequest, json_body())
     _check_audio(request.audio)
-    return flask.jsonify(_context().operations.start(request))
+    context = _context()
+    check = getattr(context.backend, "check_long_running", None)
+    if check is not None:
+        check(request)
+    return flask.jsonify(context.operations.start(request))
 
 
 def get_operation(name: str) -> flask.Response:

@@ -104,6 +104,9 @@ def speech_service(tmp_path_factory, storage_emulator, speech_buckets):
             "RESULTS_BUCKET": RESULTS,
             "SPEECH_PREWARM": "true",
             "SPEECH_LRO_WORKERS": "2",
+            "SPEECH_CHUNK_SECONDS": "30",
+            # 10 MB of audio is 13.4 MB as base64 JSON (the server reads this variable too).
+            "MAX_REQUEST_BYTES": str(15 * 2**20),
         },
         log_path=tmp_path_factory.mktemp("speech") / "service.log",
     )

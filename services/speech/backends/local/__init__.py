@@ -80,6 +80,15 @@ class LocalBackend:
             request_id=request_id(),
         )
 
+    def check_long_running(self, request: speech.LongRunningRecognizeRequest) -> None:
+        """Before an operation is made: inline audio over 1 minute, or audio that does not
+        decode, is answered at once (as Google does), not as a failed operation."""
+        work = job.from_v1(request.config, request.audio)
+        if work.content is not None:
+            limits.check_long_running(self._open(work).duration_s, inline=True)
+        else:
+            self._language(work.language_code)
+
     def long_running_recognize(
         self, request: speech.LongRunningRecognizeRequest, progress: Progress | None = None
     ) -> speech.LongRunningRecognizeResponse:
