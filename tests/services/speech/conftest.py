@@ -72,11 +72,16 @@ def _unpack(target: Path) -> Path:
     return target / "root" / INSTALLED.relative_to("/")
 
 
-@pytest.fixture(scope="session")
-def testdata(tmp_path_factory) -> SpeechData:
+def find_testdata(tmp_path_factory) -> SpeechData:
+    """The LibriVox clips: installed, or unpacked into a temporary directory."""
     if (INSTALLED / "librivox" / "transcription").exists():
         return SpeechData(INSTALLED)
     return SpeechData(_unpack(tmp_path_factory.mktemp("pocketsphinx-testdata")))
+
+
+@pytest.fixture(scope="session")
+def testdata(tmp_path_factory) -> SpeechData:
+    return find_testdata(tmp_path_factory)
 
 
 def official_client(url: str) -> speech.SpeechClient:
