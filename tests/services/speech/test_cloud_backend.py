@@ -129,3 +129,20 @@ def test_googles_errors_come_back_as_they_were(cloud_client, replay):
             config=_config(), audio=speech.RecognitionAudio(uri="gs://bucket/brooklyn.flac")
         )
     assert "Cloud Speech-to-Text API has not been used" in caught.value.message
+
+
+def test_cloud_backend_loads_no_offline_engine():
+    """A `cloud` image carries no engines: the service must not even import them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys; os.environ['ML_BACKEND'] = 'cloud';"
+        "from services.speech.app import create_app; create_app();"
+        "heavy = [m for m in ('faster_whisper', 'ctranslate2', 'soundfile', 'av', 'numpy')"
+        " if m in sys.modules]; print(','.join(heavy))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
