@@ -3,6 +3,7 @@ with the `SPEECH_` prefix first.
 
 | variable | default | meaning |
 |---|---|---|
+| `SPEECH_ENGINE` | `whisper` | `whisper`, or `pocketsphinx` (light, English only, far worse) |
 | `SPEECH_MODEL` | `base` | Whisper size: `base` or `small` (MODELS.md: why base) |
 | `SPEECH_COMPUTE_TYPE` | `int8` | CTranslate2 compute type (`int8`, `float32`) |
 | `SPEECH_CPU_THREADS` | 2 | inference threads (these machines have 2 cores) |
@@ -26,6 +27,7 @@ from shared.config import Settings
 
 class SpeechSettings(Settings):
     max_request_bytes: int = Field(default=15 * 1024 * 1024, gt=0)
+    engine: Literal["whisper", "pocketsphinx"] = "whisper"
     model: Literal["base", "small"] = "base"
     compute_type: str = "int8"
     cpu_threads: int = Field(default=2, ge=1)

@@ -1,5 +1,6 @@
 """The `local` backend: Speech-to-Text answered offline by faster-whisper (Whisper base by
-default, from wheels; see `whisper.py` and `services/speech/MODELS.md`).
+default, from wheels; see `whisper.py` and `services/speech/MODELS.md`), or by PocketSphinx
+(`SPEECH_ENGINE=pocketsphinx`, the light English-only fallback; see `sphinx.py`).
 
 Request fields, v1 (`RecognitionConfig`) and v2 (`RecognitionConfig.features`):
 
@@ -37,7 +38,7 @@ from google.cloud import speech_v1 as speech
 from google.cloud import speech_v2
 
 from services.speech import limits
-from services.speech.backends.local import audio, job, text, whisper
+from services.speech.backends.local import audio, job, sphinx, text, whisper
 from services.speech.settings import SpeechSettings
 from shared.errors import invalid_argument, not_found
 from shared.storage import Storage
@@ -63,9 +64,16 @@ class LocalBackend:
         if settings.prewarm:
             self.model()
 
-    def model(self) -> whisper.Loaded:
+    def model(self) -> whisper.Loaded | sphinx.Sphinx:
         s = self._settings
+        if s.engine == "pocketsphinx":
+            return sphinx.load()
         return whisper.load(s.model, s.compute_type, s.cpu_threads)
+
+    def _transcribe(self, engine, samples: np.ndarray, options: whisper.Options):
+        if isinstance(engine, sphinx.Sphinx):
+            return engine.transcribe(samples, options)
+        return whisper.transcribe(engine, samples, options)
 
     # v1 -------------------------------------------------------------------------------------
 
@@ -156,12 +164,12 @@ class LocalBackend:
         total = max(stream.duration_s, 1e-9)
         done_s = 0.0
         for start_s, block in _chunks(stream, self._settings.chunk_seconds):
-            if options.language is None:
+            if options.language is None and isinstance(loaded, whisper.Loaded):
                 detected = whisper.detect_language(loaded, block[:, 0])
                 options = whisper.Options(detected, options.word_timestamps, options.prompt,
                                           options.beam_size)  # fmt: skip
             for channel in channels:
-                for utterance in whisper.transcribe(loaded, block[:, channel], options):
+                for utterance in self._transcribe(loaded, block[:, channel], options):
                     tag = channel + 1 if work.separate_channels else 0
                     found.append((tag, _shifted(utterance, start_s)))
             done_s = start_s + len(block) / audio.TARGET_RATE
