@@ -45,62 +45,112 @@ def _seconds(clip) -> float:
     return soundfile.info(clip.path).duration
 
 
-def _direct(clips, model: str, beam: int) -> dict:
-    """faster-whisper in this process, with the service's own loading and decoding options."""
+ROUNDS = 2  # each clip this many times; the fastest counts (other work shares the cores)
+
+
+def _load(model: str):
     from services.speech.backends.local import whisper
+
+    try:
+        return whisper.load(model)
+    except Exception as exc:  # report and go on: a model that does not load is a finding
+        return str(exc).split(". See")[0]
+
+
+def _mono(clip) -> np.ndarray:
     from services.speech.backends.local.audio import resample
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    try:
-        loaded = whisper.load(model)
-    except Exception as exc:  # report and go on: a model that does not load is a finding
-        return {"error": str(exc).split(". See")[0]}
-    options = whisper.Options("en", beam_size=beam)
-    hypotheses, compute = [], 0.0
-    for clip in clips:
-        samples, rate = soundfile.read(clip.path, dtype="float32", always_2d=True)
-        mono = resample(samples, rate)[:, 0]
+    samples, rate = soundfile.read(clip.path, dtype="float32", always_2d=True)
+    return resample(samples, rate)[:, 0]
+
+
+def _timed(call) -> tuple[float, str]:
+    best, text = float("inf"), ""
+    for _ in range(ROUNDS):
         started = time.perf_counter()
-        utterances = whisper.transcribe(loaded, mono, options)
-        compute += time.perf_counter() - started
-        hypotheses.append("".join(u.text for u in utterances))
-    audio = sum(_seconds(c) for c in clips)
-    return {
-        "load_s": loaded.load_seconds,
-        "rtf": compute / audio,
-        "wer": word_error_rate([c.transcript for c in clips], hypotheses),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before,
-    }
+        text = call()
+        best = min(best, time.perf_counter() - started)
+    return best, text
 
 
-def _service(clips) -> dict:
+def _whisper_call(loaded, clip, beam: int):
+    from services.speech.backends.local import whisper
+
+    options = whisper.Options("en", beam_size=beam)
+    mono = _mono(clip)
+    return lambda: "".join(u.text for u in whisper.transcribe(loaded, mono, options))
+
+
+def _service_call(client, clip):
+    def call() -> str:
+        response = client.recognize(
+            config=speech.RecognitionConfig(language_code="en-US"),
+            audio=speech.RecognitionAudio(content=clip.data),
+        )
+        return "".join(r.alternatives[0].transcript for r in response.results)
+
+    return call
+
+
+def _sphinx_call(engine, clip):
+    from services.speech.backends.local import whisper
+
+    mono = _mono(clip)
+    options = whisper.Options("en")
+    return lambda: "".join(u.text for u in engine.transcribe(mono, options))
+
+
+def _measure(clips) -> dict:
+    """Every engine on every clip, interleaved clip by clip, so that load from other work on
+    the machine falls on all of them alike."""
+    from services.speech.backends.local import sphinx
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    base = _load("base")
+    rows: dict[str, dict] = {
+        "direct base beam 5": {"load_s": base.load_seconds,
+                               "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                               - before},
+        "direct base beam 1": {},
+        "service base beam 5": {},
+        "pocketsphinx": {},
+    }  # fmt: skip
+    started = time.perf_counter()
+    engine = sphinx.load()
+    rows["pocketsphinx"]["load_s"] = time.perf_counter() - started
+    small = _load("small")
+    rows["direct small beam 5"] = {"error": small} if isinstance(small, str) else {}
     service = start("speech", SPEECH_PREWARM="true")
     try:
         client = api_client(speech.SpeechClient, service.url)
-        rss = rss_mb(service.process.pid)
-        client.recognize(  # one warm-up call: the first pays for lazy imports
-            config=speech.RecognitionConfig(language_code="en-US"),
-            audio=speech.RecognitionAudio(content=clips[0].data),
+        rows["service base beam 5"].update(
+            load_s=service.startup_seconds, rss_mb=rss_mb(service.process.pid)
         )
-        hypotheses, elapsed = [], 0.0
-        for clip in clips:
-            started = time.perf_counter()
-            response = client.recognize(
-                config=speech.RecognitionConfig(language_code="en-US"),
-                audio=speech.RecognitionAudio(content=clip.data),
-            )
-            elapsed += time.perf_counter() - started
-            hypotheses.append("".join(r.alternatives[0].transcript for r in response.results))
-        audio = sum(_seconds(c) for c in clips)
-        return {
-            "start_s": service.startup_seconds,
-            "rss_mb": rss,
-            "rss_after_mb": rss_mb(service.process.pid),
-            "rtf": elapsed / audio,
-            "wer": word_error_rate([c.transcript for c in clips], hypotheses),
+        _service_call(client, clips[0])()  # warm-up: the first call pays for lazy imports
+        calls = {
+            "direct base beam 5": lambda c: _whisper_call(base, c, 5),
+            "direct base beam 1": lambda c: _whisper_call(base, c, 1),
+            "service base beam 5": lambda c: _service_call(client, c),
+            "pocketsphinx": lambda c: _sphinx_call(engine, c),
         }
+        if not isinstance(small, str):
+            calls["direct small beam 5"] = lambda c: _whisper_call(small, c, 5)
+        for clip in clips:
+            for name, make in calls.items():
+                seconds, text = _timed(make(clip))
+                row = rows[name]
+                row["compute"] = row.get("compute", 0.0) + seconds
+                row.setdefault("hypotheses", []).append(text)
+        rows["service base beam 5"]["rss_after_mb"] = rss_mb(service.process.pid)
     finally:
         service.stop()
+    audio = sum(_seconds(c) for c in clips)
+    references = [c.transcript for c in clips]
+    for row in rows.values():
+        if "hypotheses" in row:
+            row["rtf"] = row["compute"] / audio
+            row["wer"] = word_error_rate(references, row["hypotheses"])
+    return rows
 
 
 def _concurrent_jobs(clips) -> dict:
@@ -159,35 +209,24 @@ def _concurrent_jobs(clips) -> dict:
 def main() -> None:
     clips = _clips()
     audio = sum(_seconds(c) for c in clips)
-    print(f"{len(clips)} clips, {audio:.1f} s of human speech (LibriVox + cards), 2 threads, int8")
-    direct = _direct(clips, "base", 5)
-    greedy = _direct(clips, "base", 1)
-    small = _direct(clips, "small", 5)
-    served = _service(clips)
-    overhead = served["rtf"] / direct["rtf"] - 1
-    print("\n| engine | model | beam | WER | RTF | load s | RSS MiB |")
-    print("|---|---|---|---|---|---|---|")
-    print(
-        f"| faster-whisper direct | base | 5 | {direct['wer']:.1%} | {direct['rtf']:.3f} | "
-        f"{direct['load_s']:.1f} | +{direct['peak_rss_mb']:.0f} (peak, in-process) |"
-    )
-    print(
-        f"| faster-whisper direct | base | 1 | {greedy['wer']:.1%} | {greedy['rtf']:.3f} | - | - |"
-    )
-    if "error" in small:
-        print(f"| faster-whisper direct | small | 5 | does not load: {small['error']} | | | |")
-    else:
-        print(
-            f"| faster-whisper direct | small | 5 | {small['wer']:.1%} | {small['rtf']:.3f} | "
-            f"{small['load_s']:.1f} | - |"
-        )
-    print(
-        f"| speech service (REST, official client) | base | 5 | {served['wer']:.1%} | "
-        f"{served['rtf']:.3f} | {served['start_s']:.1f} (to first health answer) | "
-        f"{served['rss_mb']:.0f} after load, {served['rss_after_mb']:.0f} after the clips |"
-    )
-    print("| pocketsphinx | - | - | not measured (not installed) | | | |")  # fmt: skip
+    print(f"{len(clips)} clips, {audio:.1f} s of human speech (LibriVox + cards), 2 threads, int8;"
+          f" best of {ROUNDS} per clip, engines interleaved clip by clip")  # fmt: skip
+    rows = _measure(clips)
+    print("\n| engine | WER | RTF | load s | RSS MiB |")
+    print("|---|---|---|---|---|")
+    for name, row in rows.items():
+        if "error" in row:
+            print(f"| {name} | does not load: {row['error']} | | | |")
+            continue
+        rss = f"{row['rss_mb']:.0f}" if "rss_mb" in row else "-"
+        if "rss_after_mb" in row:
+            rss += f" after load, {row['rss_after_mb']:.0f} after the clips"
+        load = f"{row['load_s']:.1f}" if "load_s" in row else "-"
+        print(f"| {name} | {row['wer']:.1%} | {row['rtf']:.3f} | {load} | {rss} |")
+    overhead = rows["service base beam 5"]["rtf"] / rows["direct base beam 5"]["rtf"] - 1
     print(f"\nservice overhead on the real-time factor: {overhead:+.1%} (target <= +10%)")
+    print("direct base RSS: peak growth of this process while loading (joined bytes + model);")
+    print("service load s: process start to the first health answer, model loaded (prewarm)")
     jobs = _concurrent_jobs(clips)
     print(
         f"{jobs['jobs']} concurrent long-running jobs of {jobs['audio_s']:.1f} s each by gs:// "
