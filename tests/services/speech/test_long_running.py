@@ -114,3 +114,44 @@ def test_missing_object_fails_the_operation(client, speech_buckets):
     with pytest.raises(exceptions.GoogleAPICallError) as caught:
         operation.result(timeout=120)
     assert "no/such.wav" in str(caught.value)
+
+
+def test_an_operation_left_by_a_dead_instance_is_taken_over(client, speech_buckets, testdata):
+    """An operation whose instance died mid-job (not done, not updated for longer than
+    SPEECH_STALE_SECONDS) is claimed by the next poll and finished from its stored request."""
+    import base64
+    import json
+
+    _, results = speech_buckets
+    name = "7000000000000000001"
+    request = {
+        "config": {"languageCode": "en-US"},
+        "audio": {"content": base64.b64encode(testdata.librivox[1].data).decode()},
+    }
+    stamp = "2020-01-01T00:00:00.000000Z"
+    operation = {
+        "name": name,
+        "metadata": {
+            "@type": "type.googleapis.com/google.cloud.speech.v1.LongRunningRecognizeMetadata",
+            "progressPercent": 40,
+            "startTime": stamp,
+            "lastUpdateTime": stamp,
+        },
+    }
+    results.blob(f"speech/operations/{name}.request.json").upload_from_string(
+        json.dumps(request), content_type="application/json"
+    )
+    results.blob(f"speech/operations/{name}.json").upload_from_string(
+        json.dumps(operation), content_type="application/json"
+    )
+    from google.api_core import operation as api_operation
+
+    polled = api_operation.from_gapic(
+        client.get_operation(operations_pb2.GetOperationRequest(name=name)),
+        client._transport.operations_client,
+        speech.LongRunningRecognizeResponse,
+        metadata_type=speech.LongRunningRecognizeMetadata,
+    )
+    response = polled.result(timeout=300)
+    text = "".join(r.alternatives[0].transcript for r in response.results)
+    assert word_error_rate([testdata.librivox[1].transcript], [text]) <= 0.15
