@@ -7,9 +7,10 @@ its request sits beside it (`{name}.request.json`). The job runs on a thread poo
 `progressPercent` and `lastUpdateTime` as chunks finish, and finally `done` with `response`
 (`LongRunningRecognizeResponse`) or `error`.
 
-A restart loses none: a poll that finds an operation not done and not updated for
-`SPEECH_STALE_SECONDS` (its instance is gone) claims it, by rewriting it at the generation
-it read, and runs the job again from its stored request.
+A restart loses none: the accepting instance rewrites `lastUpdateTime` of its queued and
+running jobs every quarter of `SPEECH_STALE_SECONDS`; a poll that finds an operation not done
+and not updated for longer (its instance is gone) claims it, by rewriting it at the
+generation it read, and runs the job again from its stored request.
 
 The JSON holds only Operation fields: api-core's REST poller parses it with unknown fields
 rejected.
@@ -43,6 +44,18 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 # Progress is written at most this often (each write is one storage request).
 PROGRESS_EVERY_S = 2.0
+
+
+class _Job:
+    """A job queued or running in this instance: its operation JSON, the lock that orders the
+    writes of it (progress, heartbeat, the final one), and when it was last written."""
+
+    def __init__(self, name: str, operation: dict[str, Any]) -> None:
+        self.name = name
+        self.operation = operation
+        self.lock = threading.Lock()
+        self.last_write = 0.0
+
 
 Runner = Callable[
     [speech.LongRunningRecognizeRequest, Callable[[float], None]],
@@ -82,6 +95,14 @@ class Operations:
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="speech-lro"
         )
+        # Jobs queued or running here, by operation name; protected by `_jobs_lock`.
+        self._jobs: dict[str, _Job] = {}
+        self._jobs_lock = threading.Lock()
+        # A queued job is not stale: the heartbeat rewrites `lastUpdateTime` of every job of
+        # this instance well within `stale_seconds`, so only a dead instance's jobs go stale.
+        self._stopping = threading.Event()
+        self._heartbeat_s = max(0.5, stale_seconds / 4)
+        threading.Thread(target=self._beat, name="speech-lro-heartbeat", daemon=True).start()
 
     def start(self, request: speech.LongRunningRecognizeRequest) -> dict[str, Any]:
         """Store a new operation for `request`, queue its job; its first answer."""
@@ -95,13 +116,16 @@ class Operations:
             self._uri(name, "request.json"), protojson.to_json(request), "application/json"
         )
         self._storage.write(self._uri(name), orjson.dumps(operation), "application/json")
-        self._pool.submit(self._execute, name, request, operation)
-        return operation
+        first = orjson.loads(orjson.dumps(operation))  # the job may change it meanwhile
+        self._submit(name, request, operation)
+        return first
 
     def get(self, name: str) -> dict[str, Any]:
         found = self._read(name)
         operation, generation = found
-        if not operation.get("done") and self._is_stale(operation):
+        with self._jobs_lock:
+            here = name in self._jobs
+        if not here and not operation.get("done") and self._is_stale(operation):
             self._take_over(name, operation, generation)
         return operation
 
@@ -130,23 +154,43 @@ class Operations:
         return body
 
     def close(self) -> None:
+        self._stopping.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     # the job --------------------------------------------------------------------------------
 
-    def _execute(
+    def _submit(
         self, name: str, request: speech.LongRunningRecognizeRequest, operation: dict[str, Any]
     ) -> None:
+        job = _Job(name, operation)
+        with self._jobs_lock:
+            self._jobs[name] = job
+        self._pool.submit(self._execute, job, request)
+
+    def _beat(self) -> None:
+        while not self._stopping.wait(self._heartbeat_s):
+            with self._jobs_lock:
+                jobs = list(self._jobs.values())
+            for job in jobs:
+                with job.lock:
+                    if job.operation.get("done"):
+                        continue
+                    job.operation["metadata"]["lastUpdateTime"] = now_rfc3339()
+                    try:
+                        self._write(job.name, job.operation)
+                    except ApiError:
+                        log.warning("heartbeat not written", extra={
+                            "json_fields": {"operation": job.name}})  # fmt: skip
+
+    def _execute(self, job: _Job, request: speech.LongRunningRecognizeRequest) -> None:
+        name, operation = job.name, job.operation
         metadata = operation["metadata"]
-        last_write = [0.0]
-        # Protects `metadata` and the progress writes against the final write racing them.
-        lock = threading.Lock()
 
         def progress(percent: float) -> None:
-            with lock:
-                if time.monotonic() - last_write[0] < PROGRESS_EVERY_S:
+            with job.lock:
+                if time.monotonic() - job.last_write < PROGRESS_EVERY_S:
                     return
-                last_write[0] = time.monotonic()
+                job.last_write = time.monotonic()
                 metadata["progressPercent"] = int(percent)
                 metadata["lastUpdateTime"] = now_rfc3339()
                 self._write(name, operation)
@@ -164,7 +208,7 @@ class Operations:
         except Exception:
             log.exception("speech job failed", extra={"json_fields": {"operation": name}})
             result = {"error": {"code": int(Code.INTERNAL), "message": "Internal error."}}
-        with lock:
+        with job.lock:
             metadata["progressPercent"] = (
                 100 if "response" in result else metadata.get("progressPercent", 0)
             )
@@ -175,6 +219,8 @@ class Operations:
             except ApiError:
                 log.exception("could not store a finished operation", extra={
                     "json_fields": {"operation": name}})  # fmt: skip
+        with self._jobs_lock:
+            self._jobs.pop(name, None)
         log.info(
             "speech job finished",
             extra={"json_fields": {"operation": name, "ok": "response" in result}},
@@ -203,7 +249,7 @@ class Operations:
             raise
         request = protojson.parse(speech.LongRunningRecognizeRequest, found[0])
         log.warning("taking over a stale operation", extra={"json_fields": {"operation": name}})
-        self._pool.submit(self._execute, name, request, operation)
+        self._submit(name, request, operation)
 
     # storage --------------------------------------------------------------------------------
 
