@@ -93,6 +93,8 @@ def test_header_contradictions(fmt, message):
         (b"\x00\x01" * 100, {"encoding": "LINEAR16"}),  # no sampleRateHertz
         (b"\x00\x01" * 100, {}),  # no header, no encoding
         (b"\x00\x01" * 100, {"encoding": "AMR"}),
+        (b"\x00\x01" * 100, {"encoding": "LINEAR16", "sample_rate": 2147483647}),
+        (b"\x00\x01" * 100, {"encoding": "MULAW", "sample_rate": 1}),
     ],
 )
 def test_undecodable_audio_is_invalid_argument(data, fmt):

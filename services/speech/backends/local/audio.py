@@ -30,6 +30,11 @@ TARGET_RATE = 16_000
 
 HEADERLESS = ("LINEAR16", "MULAW", "ALAW")
 
+# Google's range for sampleRateHertz; a file's own rate may be higher (it is resampled), but
+# an absurd one would make the polyphase filter enormous.
+MIN_RATE, MAX_RATE = 8_000, 48_000
+MIN_FILE_RATE, MAX_FILE_RATE = 4_000, 192_000
+
 
 @dataclasses.dataclass(frozen=True)
 class Format:
@@ -89,6 +94,21 @@ def sniff(head: bytes) -> str:
 
 def open_stream(source: IO[bytes], fmt: Format) -> AudioStream:
     """The audio in `source` (seekable), checked against `fmt` as Google checks it."""
+    if fmt.sample_rate and not MIN_RATE <= fmt.sample_rate <= MAX_RATE:
+        raise invalid_argument(
+            f"Invalid recognition 'config': sample_rate_hertz ({fmt.sample_rate}) must be "
+            f"between {MIN_RATE} and {MAX_RATE} Hz."
+        )
+    stream = _open_stream(source, fmt)
+    if not MIN_FILE_RATE <= stream.rate <= MAX_FILE_RATE:
+        raise invalid_argument(
+            f"The audio's sample rate ({stream.rate} Hz) is outside what can be recognised "
+            f"({MIN_FILE_RATE} to {MAX_FILE_RATE} Hz)."
+        )
+    return stream
+
+
+def _open_stream(source: IO[bytes], fmt: Format) -> AudioStream:
     head = source.read(16)
     source.seek(0)
     container = sniff(head)
