@@ -148,3 +148,28 @@ def test_profanity_is_masked_as_google_masks_it():
 )
 def test_language_codes(code, whisper):
     assert text.whisper_language(code) == whisper
+
+
+def _webm_opus(samples: np.ndarray, rate: int = 48000) -> bytes:
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="webm") as out:
+        stream = out.add_stream("libopus", rate=rate, layout="mono")
+        for i in range(0, len(samples), 960):
+            block = samples[i : i + 960].astype(np.float32).reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(block, format="flt", layout="mono")
+            frame.rate = rate
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buffer.getvalue()
+
+
+def test_webm_opus_decodes_through_pyav():
+    stream = _open(_webm_opus(_tone(1.0, 48000)[:, 0]), encoding="WEBM_OPUS")
+    samples = stream.read_all()
+    assert stream.rate == audio.TARGET_RATE
+    assert abs(len(samples) / audio.TARGET_RATE - 1.0) < 0.05
+    assert 0.25 < np.abs(samples).max() < 0.35

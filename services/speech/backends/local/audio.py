@@ -12,7 +12,8 @@ names) and by what the bytes start with:
   dependency of faster-whisper).
 
 Long audio is read as a stream (`open_stream`): blocks of a few minutes from a seekable file
-(a Cloud Storage reader fetching ranges), so a two-hour file never sits in memory whole.
+(a Cloud Storage reader fetching ranges), so a two-hour file never sits in memory whole; the
+exception is WEBM_OPUS, which PyAV decodes whole (16 kHz float32: 230 MB an hour).
 """
 
 from __future__ import annotations
