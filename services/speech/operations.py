@@ -1,8 +1,10 @@
 """Speech's long-running operations, kept in Cloud Storage so any instance answers a poll.
 
 An operation is the `google.longrunning.Operation` JSON at
-`gs://{RESULTS_BUCKET}/speech/operations/{name}.json`, named by a bare number as Google's are;
-its request sits beside it (`{name}.request.json`). The job runs on a thread pool of
+`gs://{RESULTS_BUCKET}/speech/operations/{name}.json` for v1's LongRunningRecognize, named by a
+bare number as Google's are, and `speech/v2/projects/P/locations/L/operations/N.json` for v2's
+BatchRecognize (`Kind` holds the differences); its request sits beside it
+(`{name}.request.json`). The job runs on a thread pool of
 `SPEECH_LRO_WORKERS` in the instance that accepted it, which rewrites the operation with
 `progressPercent` and `lastUpdateTime` as chunks finish, and finally `done` with `response`
 (`LongRunningRecognizeResponse`) or `error`.
@@ -19,9 +21,11 @@ rejected.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import datetime
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +33,7 @@ from typing import Any
 
 import orjson
 from google.cloud import speech_v1 as speech
+from google.cloud import speech_v2
 
 from shared import protojson
 from shared.errors import ApiError, Code, not_found
@@ -37,9 +42,57 @@ from shared.storage import GcsUri, Storage
 log = logging.getLogger("services.speech.operations")
 
 V1 = "type.googleapis.com/google.cloud.speech.v1."
+V2 = "type.googleapis.com/google.cloud.speech.v2."
 METADATA_TYPE = V1 + "LongRunningRecognizeMetadata"
 RESPONSE_TYPE = V1 + "LongRunningRecognizeResponse"
 PREFIX = "speech/operations"
+V2_PREFIX = "speech/v2"
+_V2_NAME = re.compile(r"^projects/[^/]+/locations/[^/]+/operations/\d+$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """What differs between v1's LongRunningRecognize operations (bare numbers, metadata
+    `startTime`/`lastUpdateTime`) and v2's BatchRecognize ones
+    (`projects/P/locations/L/operations/N`, `OperationMetadata` with `createTime`/`updateTime`)."""
+
+    version: str
+    request_type: type
+    metadata_type: str
+    response_type: str
+    created: str
+    updated: str
+
+    def new_name(self, request: Any) -> str:
+        number = str(random.getrandbits(63) or 1)
+        if self.version == "v1":
+            return number
+        parent = request.recognizer.split("/recognizers/")[0]
+        return f"{parent}/operations/{number}"
+
+    def valid(self, name: str) -> bool:
+        return name.isdigit() if self.version == "v1" else bool(_V2_NAME.match(name))
+
+    def first_metadata(self, request: Any) -> dict[str, Any]:
+        if self.version == "v1":
+            return {"uri": request.audio.uri} if request.audio.uri else {}
+        return {"resource": request.recognizer,
+                "method": "google.cloud.speech.v2.Speech.BatchRecognize"}  # fmt: skip
+
+    def path(self, name: str) -> str:
+        return f"{PREFIX}/{name}" if self.version == "v1" else f"{V2_PREFIX}/{name}"
+
+    def folder(self, parent: str) -> tuple[str, str]:
+        """(storage folder, name prefix) of the operations under `parent` (v2: P/L)."""
+        if self.version == "v1":
+            return f"{PREFIX}/", ""
+        return f"{V2_PREFIX}/{parent}/operations/", f"{parent}/operations/"
+
+
+V1_KIND = Kind("v1", speech.LongRunningRecognizeRequest, METADATA_TYPE, RESPONSE_TYPE,
+               "startTime", "lastUpdateTime")  # fmt: skip
+V2_KIND = Kind("v2", speech_v2.BatchRecognizeRequest, V2 + "OperationMetadata",
+               V2 + "BatchRecognizeResponse", "createTime", "updateTime")  # fmt: skip
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 # Progress is written at most this often (each write is one storage request).
@@ -57,10 +110,7 @@ class _Job:
         self.last_write = 0.0
 
 
-Runner = Callable[
-    [speech.LongRunningRecognizeRequest, Callable[[float], None]],
-    speech.LongRunningRecognizeResponse,
-]
+Runner = Callable[[Any, Callable[[float], None]], Any]
 
 
 def now_rfc3339() -> str:
@@ -85,16 +135,16 @@ class Operations:
         bucket: Callable[[], str],
         run: Runner,
         *,
-        workers: int = 1,
+        pool: concurrent.futures.Executor,
+        kind: Kind = V1_KIND,
         stale_seconds: float = 300.0,
     ) -> None:
         self._storage = storage
         self._bucket = bucket
         self._run = run
+        self._kind = kind
         self._stale_seconds = stale_seconds
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix="speech-lro"
-        )
+        self._pool = pool
         # Jobs queued or running here, by operation name; protected by `_jobs_lock`.
         self._jobs: dict[str, _Job] = {}
         self._jobs_lock = threading.Lock()
@@ -104,13 +154,13 @@ class Operations:
         self._heartbeat_s = max(0.5, stale_seconds / 4)
         threading.Thread(target=self._beat, name="speech-lro-heartbeat", daemon=True).start()
 
-    def start(self, request: speech.LongRunningRecognizeRequest) -> dict[str, Any]:
+    def start(self, request: Any) -> dict[str, Any]:
         """Store a new operation for `request`, queue its job; its first answer."""
-        name = str(random.getrandbits(63) or 1)
+        kind = self._kind
+        name = kind.new_name(request)
         now = now_rfc3339()
-        metadata: dict[str, Any] = {"@type": METADATA_TYPE, "startTime": now, "lastUpdateTime": now}
-        if request.audio.uri:
-            metadata["uri"] = request.audio.uri
+        metadata: dict[str, Any] = {"@type": kind.metadata_type, kind.created: now,
+                                    kind.updated: now, **kind.first_metadata(request)}  # fmt: skip
         operation = {"name": name, "metadata": metadata}
         self._storage.write(
             self._uri(name, "request.json"), protojson.to_json(request), "application/json"
@@ -129,12 +179,12 @@ class Operations:
             self._take_over(name, operation, generation)
         return operation
 
-    def list(self, page_size: int, page_token: str) -> dict[str, Any]:
+    def list(self, page_size: int, page_token: str, parent: str = "") -> dict[str, Any]:
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        folder = f"{PREFIX}/"
+        folder, name_prefix = self._kind.folder(parent)
         objects, _ = self._storage.list_dir(self._bucket(), folder)
         names = sorted(
-            o[len(folder) : -len(".json")]
+            name_prefix + o[len(folder) : -len(".json")]
             for o in objects
             if o.endswith(".json") and not o.endswith(".request.json")
         )
@@ -155,13 +205,10 @@ class Operations:
 
     def close(self) -> None:
         self._stopping.set()
-        self._pool.shutdown(wait=False, cancel_futures=True)
 
     # the job --------------------------------------------------------------------------------
 
-    def _submit(
-        self, name: str, request: speech.LongRunningRecognizeRequest, operation: dict[str, Any]
-    ) -> None:
+    def _submit(self, name: str, request: Any, operation: dict[str, Any]) -> None:
         job = _Job(name, operation)
         with self._jobs_lock:
             self._jobs[name] = job
@@ -175,14 +222,14 @@ class Operations:
                 with job.lock:
                     if job.operation.get("done"):
                         continue
-                    job.operation["metadata"]["lastUpdateTime"] = now_rfc3339()
+                    job.operation["metadata"][self._kind.updated] = now_rfc3339()
                     try:
                         self._write(job.name, job.operation)
                     except ApiError:
                         log.warning("heartbeat not written", extra={
                             "json_fields": {"operation": job.name}})  # fmt: skip
 
-    def _execute(self, job: _Job, request: speech.LongRunningRecognizeRequest) -> None:
+    def _execute(self, job: _Job, request: Any) -> None:
         name, operation = job.name, job.operation
         metadata = operation["metadata"]
 
@@ -192,14 +239,14 @@ class Operations:
                     return
                 job.last_write = time.monotonic()
                 metadata["progressPercent"] = int(percent)
-                metadata["lastUpdateTime"] = now_rfc3339()
+                metadata[self._kind.updated] = now_rfc3339()
                 self._write(name, operation)
 
         try:
             response = self._run(request, progress)
-            result: dict[str, Any] = {"response": {"@type": RESPONSE_TYPE,
+            result: dict[str, Any] = {"response": {"@type": self._kind.response_type,
                                                     **protojson.to_dict(response)}}  # fmt: skip
-            if request.output_config.gcs_uri:
+            if self._kind.version == "v1" and request.output_config.gcs_uri:
                 self._storage.write(
                     request.output_config.gcs_uri, protojson.to_json(response), "application/json"
                 )
@@ -212,7 +259,7 @@ class Operations:
             metadata["progressPercent"] = (
                 100 if "response" in result else metadata.get("progressPercent", 0)
             )
-            metadata["lastUpdateTime"] = now_rfc3339()
+            metadata[self._kind.updated] = now_rfc3339()
             operation.update({"done": True, **result})
             try:
                 self._write(name, operation)
@@ -227,7 +274,7 @@ class Operations:
         )
 
     def _is_stale(self, operation: dict[str, Any]) -> bool:
-        stamp = operation.get("metadata", {}).get("lastUpdateTime")
+        stamp = operation.get("metadata", {}).get(self._kind.updated)
         try:
             return stamp is not None and _age_seconds(stamp) > self._stale_seconds
         except ValueError:
@@ -238,7 +285,7 @@ class Operations:
         found = self._storage.read_with_generation(self._uri(name, "request.json"))
         if found is None:
             return
-        operation["metadata"]["lastUpdateTime"] = now_rfc3339()
+        operation["metadata"][self._kind.updated] = now_rfc3339()
         try:
             self._storage.write_checked(
                 self._uri(name), orjson.dumps(operation), generation, "application/json"
@@ -247,14 +294,14 @@ class Operations:
             if error.code == Code.ABORTED:
                 return  # another instance claimed it first
             raise
-        request = protojson.parse(speech.LongRunningRecognizeRequest, found[0])
+        request = protojson.parse(self._kind.request_type, found[0])
         log.warning("taking over a stale operation", extra={"json_fields": {"operation": name}})
         self._submit(name, request, operation)
 
     # storage --------------------------------------------------------------------------------
 
     def _read(self, name: str) -> tuple[dict[str, Any], int]:
-        if not name.isdigit():
+        if not self._kind.valid(name):
             raise not_found(f"Operation {name} not found.")
         found = self._storage.read_with_generation(self._uri(name))
         if found is None:
@@ -265,4 +312,4 @@ class Operations:
         self._storage.write(self._uri(name), orjson.dumps(operation), "application/json")
 
     def _uri(self, name: str, suffix: str = "json") -> GcsUri:
-        return GcsUri(self._bucket(), f"{PREFIX}/{name}.{suffix}")
+        return GcsUri(self._bucket(), f"{self._kind.path(name)}.{suffix}")

@@ -46,5 +46,21 @@ class CloudBackend:
     def recognize_v2(self, request: speech_v2.RecognizeRequest) -> speech_v2.RecognizeResponse:
         return self._clients.get(speech_v2.SpeechClient).recognize(request=request)
 
+    @google_errors
+    def batch_recognize(
+        self,
+        request: speech_v2.BatchRecognizeRequest,
+        progress: Callable[[float], None] | None = None,
+    ) -> speech_v2.BatchRecognizeResponse:
+        operation = self._clients.get(speech_v2.SpeechClient).batch_recognize(request=request)
+        return self._wait(operation, progress)
+
+    def _wait(self, operation, progress: Callable[[float], None] | None):
+        while not operation.done():
+            if progress is not None and operation.metadata is not None:
+                progress(float(operation.metadata.progress_percent))
+            time.sleep(POLL_SECONDS)
+        return operation.result()
+
     def close(self) -> None:
         self._clients.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 
 import numpy as np
-import pytest
 import soundfile
 from google.cloud import speech_v1 as speech
 from google.cloud import speech_v2
@@ -226,17 +225,3 @@ def test_v2_explicit_decoding_alaw(client_v2, testdata):
     )
     text = "".join(r.alternatives[0].transcript for r in response.results)
     assert word_error_rate([clip.transcript], [text]) <= 0.15
-
-
-@pytest.mark.parametrize("method", ["batch_recognize"])
-def test_v2_batch_recognize_is_unimplemented(client_v2, method):
-    from google.api_core import exceptions
-
-    with pytest.raises(exceptions.GoogleAPICallError) as caught:
-        client_v2.batch_recognize(
-            request=speech_v2.BatchRecognizeRequest(
-                recognizer="projects/test-project/locations/global/recognizers/_"
-            )
-        )
-    assert caught.value.code == 501
-    assert "BatchRecognize" in caught.value.message

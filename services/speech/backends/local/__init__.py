@@ -17,6 +17,10 @@ Request fields, v1 (`RecognitionConfig`) and v2 (`RecognitionConfig.features`):
   initial prompt (a bias, not Google's boost); `maxAlternatives`: one alternative always (Google
   too may return fewer); `confidence` is exp(mean token log-probability) of the segment;
   `model`, `useEnhanced`, `metadata`, `alternativeLanguageCodes` are accepted and ignored;
+- v2 `batchRecognize`: each file as a long-running job by uri, on the same operations
+  machinery (`services/speech/operations.py`), results inline or as
+  `{gcsOutputConfig.uri}/{file}_transcript_{uuid}.json`; `configMask` and
+  `processingStrategy` are not applied, `outputFormatConfig` (VTT, SRT) is ignored;
 - UNIMPLEMENTED: `diarizationConfig` (no honest offline diarization engine ships in a wheel or
   a Debian package).
 
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import io
 import random
+import uuid
 from collections.abc import Callable, Iterator
 from typing import IO
 
@@ -40,7 +45,8 @@ from google.cloud import speech_v2
 from services.speech import limits
 from services.speech.backends.local import audio, job, sphinx, text, whisper
 from services.speech.settings import SpeechSettings
-from shared.errors import invalid_argument, not_found
+from shared import protojson
+from shared.errors import ApiError, invalid_argument, not_found
 from shared.storage import Storage
 
 Progress = Callable[[float], None]
@@ -113,11 +119,7 @@ class LocalBackend:
     # v2 -------------------------------------------------------------------------------------
 
     def recognize_v2(self, request: speech_v2.RecognizeRequest) -> speech_v2.RecognizeResponse:
-        if not request.recognizer.endswith("/recognizers/_"):
-            raise not_found(
-                f"Unable to find Recognizer {request.recognizer}: the local backend serves only "
-                "the implicit recognizer '_' (configure each request instead)."
-            )
+        self._check_recognizer(request.recognizer)
         work = job.from_v2(request)
         stream = self._open(work)
         limits.check_sync(stream.duration_s, len(work.content or b""))
@@ -130,10 +132,85 @@ class LocalBackend:
             ),
         )
 
+    def check_batch(self, request: speech_v2.BatchRecognizeRequest) -> None:
+        """Before an operation is made: the recognizer and the shared config."""
+        self._check_recognizer(request.recognizer)
+        work = job.from_v2(speech_v2.RecognizeRequest(config=request.config, uri="gs://x/y"))
+        self._language(work.language_code)
+
+    def batch_recognize(
+        self, request: speech_v2.BatchRecognizeRequest, progress: Progress | None = None
+    ) -> speech_v2.BatchRecognizeResponse:
+        """Each file as a long-running recognition by uri (up to 480 minutes), one after the
+        other; a file that fails gets its `error` and the others are still done. A file's
+        own `config` replaces the request's (`configMask` is not applied)."""
+        results: dict[str, speech_v2.BatchRecognizeFileResult] = {}
+        billed = 0
+        count = len(request.files)
+        for index, file in enumerate(request.files):
+
+            def step(percent: float, index: int = index) -> None:
+                if progress is not None:
+                    progress((index + percent / 100.0) * 100.0 / count)
+
+            config = file.config if "config" in file else request.config
+            single = speech_v2.RecognizeRequest(
+                recognizer=request.recognizer, config=config, uri=file.uri
+            )
+            try:
+                found, seconds = self._batch_file(request, single, step)
+            except ApiError as error:
+                if error.retryable:
+                    raise
+                found, seconds = speech_v2.BatchRecognizeFileResult(error=error.to_status()), 0
+            results[file.uri] = found
+            billed += seconds
+            step(100.0)
+        return speech_v2.BatchRecognizeResponse(
+            results=results, total_billed_duration={"seconds": billed}
+        )
+
+    def _batch_file(
+        self,
+        request: speech_v2.BatchRecognizeRequest,
+        single: speech_v2.RecognizeRequest,
+        progress: Progress,
+    ) -> tuple[speech_v2.BatchRecognizeFileResult, int]:
+        work = job.from_v2(single)
+        stream = self._open(work)
+        limits.check_long_running(stream.duration_s, inline=False)
+        result = self._run(work, stream, progress)
+        metadata = speech_v2.RecognitionResponseMetadata(
+            total_billed_duration={"seconds": result.billed_seconds},
+            request_id=str(request_id()),
+        )
+        transcript = speech_v2.BatchRecognizeResults(
+            results=job.to_v2(work, result), metadata=metadata
+        )
+        output = request.recognition_output_config
+        found = speech_v2.BatchRecognizeFileResult(metadata=metadata)
+        if "gcs_output_config" in output:
+            stem = single.uri.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            target = (
+                f"{output.gcs_output_config.uri.rstrip('/')}/{stem}_transcript_{uuid.uuid4()}.json"
+            )
+            self._storage.write(target, protojson.to_json(transcript), "application/json")
+            found.cloud_storage_result = speech_v2.CloudStorageResult(uri=target)
+        else:
+            found.inline_result = speech_v2.InlineResult(transcript=transcript)
+        return found, result.billed_seconds
+
     def close(self) -> None:
         pass
 
     # the work -------------------------------------------------------------------------------
+
+    def _check_recognizer(self, recognizer: str) -> None:
+        if not recognizer.endswith("/recognizers/_"):
+            raise not_found(
+                f"Unable to find Recognizer {recognizer}: the local backend serves only the "
+                "implicit recognizer '_' (configure each request instead)."
+            )
 
     def _open(self, work: job.Job) -> audio.AudioStream:
         if work.content is not None:
