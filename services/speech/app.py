@@ -1,5 +1,6 @@
 """`create_app()`: the speech service as a Flask app: Speech-to-Text v1 (and v2 `recognize`,
-`batchRecognize`) REST surface, its operations in storage, the audio -> text-ready event step, health."""
+`batchRecognize`) REST surface, its operations in storage, the audio -> text-ready event step,
+health."""
 
 from __future__ import annotations
 
