@@ -27,6 +27,8 @@ ROUTES = {
     "/v1/speech:longrunningrecognize": "longrunningrecognize.json",
     "/v1/operations/8443841777443483934": "operation_done.json",
     "/v2/projects/p/locations/global/recognizers/_:recognize": "recognize_v2.json",
+    "/v2/projects/p/locations/global/recognizers/_:batchRecognize": "batch_recognize.json",
+    "/v2/projects/p/locations/global/operations/3841204477198312345": "batch_operation_done.json",
 }
 
 
@@ -120,6 +122,29 @@ def test_v2_recognize_passes_through(cloud_service, replay):
     )
     assert response.results[0].alternatives[0].transcript == "how old is the Brooklyn Bridge"
     assert response.metadata.total_billed_duration.total_seconds() == 2
+
+
+def test_v2_batch_recognize_mirrors_googles_operation(cloud_service, replay, speech_buckets):
+    replay.denied = False
+    replay.server.received.clear()
+    client = api_client(speech_v2.SpeechClient, cloud_service.url)
+    operation = client.batch_recognize(
+        request=speech_v2.BatchRecognizeRequest(
+            recognizer="projects/p/locations/global/recognizers/_",
+            config=speech_v2.RecognitionConfig(auto_decoding_config={}, language_codes=["en-US"]),
+            files=[speech_v2.BatchRecognizeFileMetadata(uri="gs://bucket/brooklyn.flac")],
+            recognition_output_config=speech_v2.RecognitionOutputConfig(
+                inline_response_config=speech_v2.InlineOutputConfig()
+            ),
+        )
+    )
+    # Our operation, named in our project space, mirrors Google's.
+    assert operation.operation.name.startswith("projects/p/locations/global/operations/")
+    response = operation.result(timeout=60)
+    transcript = response.results["gs://bucket/brooklyn.flac"].inline_result.transcript
+    assert transcript.results[0].alternatives[0].transcript == "how old is the Brooklyn Bridge"
+    paths = [p.split("?")[0] for _m, p, _h, _b in replay.server.received]
+    assert paths[0] == "/v2/projects/p/locations/global/recognizers/_:batchRecognize"
 
 
 def test_googles_errors_come_back_as_they_were(cloud_client, replay):
