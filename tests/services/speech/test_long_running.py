@@ -38,6 +38,23 @@ def long_audio(speech_buckets, testdata):
     return f"gs://{audio_bucket.name}/{blob.name}", texts, seconds
 
 
+def _progress_until_done(client, name: str, timeout: float = 600.0) -> list[int]:
+    """progressPercent as polled every 0.3 s until the operation is done."""
+    import time
+
+    seen: list[int] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = client.get_operation(operations_pb2.GetOperationRequest(name=name))
+        metadata = speech.LongRunningRecognizeMetadata.pb()()
+        found.metadata.Unpack(metadata)
+        seen.append(metadata.progress_percent)
+        if found.done:
+            return seen
+        time.sleep(0.3)  # a poll, as the client's own polling does
+    raise TimeoutError(name)
+
+
 def test_long_running_by_uri_through_the_clients_polling(client, long_audio):
     uri, texts, seconds = long_audio
     assert seconds > 60  # over the sync and inline limits, fine by uri
@@ -46,6 +63,9 @@ def test_long_running_by_uri_through_the_clients_polling(client, long_audio):
         audio=speech.RecognitionAudio(uri=uri),
     )
     assert operation.operation.name.isdigit()
+    seen = _progress_until_done(client, operation.operation.name)
+    assert any(0 < p < 100 for p in seen), seen  # chunks of 30 s report as they finish
+    assert seen == sorted(seen)
     response = operation.result(timeout=600)
     assert operation.metadata.progress_percent == 100
     assert operation.metadata.uri == uri
