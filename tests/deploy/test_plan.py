@@ -66,6 +66,14 @@ EXPECTED = {
     ("subscription", "language-text", PUBSUB_AGENT, "roles/pubsub.subscriber"),
     ("subscription", "translation-text", PUBSUB_AGENT, "roles/pubsub.subscriber"),
     ("topic", "images-finalized", STORAGE_AGENT, "roles/pubsub.publisher"),
+    ("bucket", "my-project-audio", SA.format("speech"), "roles/storage.objectViewer"),
+    ("bucket", "my-project-results", SA.format("speech"), "roles/storage.objectUser"),
+    ("topic", "text-ready", SA.format("speech"), "roles/pubsub.publisher"),
+    ("run-service", "speech", PUSH, "roles/run.invoker"),
+    ("run-service", "speech", BUILDER, "roles/run.invoker"),
+    ("topic", "speech-dead-letter", PUBSUB_AGENT, "roles/pubsub.publisher"),
+    ("subscription", "speech-audio", PUBSUB_AGENT, "roles/pubsub.subscriber"),
+    ("topic", "audio-finalized", STORAGE_AGENT, "roles/pubsub.publisher"),
 }
 
 
