@@ -18,11 +18,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 WORDS = [
-    "alpha", "bravo", "cobalt", "delta", "ember", "falcon", "granite", "harbor", "island",
-    "juniper", "kestrel", "lantern", "meadow", "nickel", "orchard", "pepper", "quartz",
-    "raven", "silver", "timber", "umber", "violet", "willow", "yonder", "zephyr", "river",
-    "stone", "cedar", "maple", "copper", "linen", "marble", "amber",
-]
     "alpha",
     "bravo",
     "cobalt",
