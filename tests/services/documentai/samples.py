@@ -213,7 +213,7 @@ def huge_page_pdf() -> bytes:
     return buffer.getvalue()
 
 
-def scan(pdf: bytes, seed: int, *, dpi: int = 200, angle: float | None = None) -> bytes:
+def scan(pdf: bytes, seed: int, *, dpi: int = 300, angle: float | None = None) -> bytes:
     """The first page of `pdf` as a scanner gives it: rasterised, turned by a small angle,
     with Gaussian and salt-and-pepper noise; PNG bytes."""
     import numpy as np
@@ -245,5 +245,5 @@ def as_pdf(png: bytes) -> bytes:
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.open(io.BytesIO(png)).convert("L").save(buffer, format="PDF", resolution=200)
+    Image.open(io.BytesIO(png)).convert("L").save(buffer, format="PDF", resolution=300)
     return buffer.getvalue()
