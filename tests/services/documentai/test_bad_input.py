@@ -123,13 +123,16 @@ def _post(url: str, body: bytes) -> tuple[int, dict]:
 def test_bad_json_and_unknown_fields_in_googles_words(docai_service):
     url = f"{docai_service.url}/v1/{processor_name()}:process"
     status, body = _post(url, b"{not json")
-    assert status == 400 and body["error"]["status"] == "INVALID_ARGUMENT"
+    assert status == 400
+    assert body["error"]["status"] == "INVALID_ARGUMENT"
     assert body["error"]["message"].startswith("Invalid JSON payload received.")
     status, body = _post(
         url, json.dumps({"rawDocument": {"content": "!!!", "mimeType": PDF}}).encode()
     )
-    assert status == 400 and body["error"]["status"] == "INVALID_ARGUMENT"
+    assert status == 400
+    assert body["error"]["status"] == "INVALID_ARGUMENT"
     content = base64.b64encode(b"%PDF").decode()
     status, body = _post(url, json.dumps({"rawDoc": {"content": content}}).encode())
-    assert status == 400 and "rawDoc" in body["error"]["message"]
+    assert status == 400
+    assert "rawDoc" in body["error"]["message"]
     assert docai_service.alive()

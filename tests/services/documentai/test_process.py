@@ -68,7 +68,8 @@ def test_every_field_cell_and_check_box_of_a_born_digital_invoice(client, invoic
         assert rows == form.table
         assert spans == form.spans
         table = doc.pages[0].tables[0]
-        assert len(table.header_rows) == 1 and len(table.body_rows) == len(form.table) - 1
+        assert len(table.header_rows) == 1
+        assert len(table.body_rows) == len(form.table) - 1
 
 
 def test_scans_give_at_least_95_percent_of_pairs_and_cells(client, invoices, scans):
@@ -127,7 +128,8 @@ def test_every_text_anchor_slices_its_own_characters(client, invoices):
         assert text_of(doc, line.layout).endswith("\n")
         assert "\n" not in text_of(doc, line.layout)[:-1]
     for vertex in page.tokens[0].layout.bounding_poly.normalized_vertices:
-        assert 0 <= vertex.x <= 1 and 0 <= vertex.y <= 1
+        assert 0 <= vertex.x <= 1
+        assert 0 <= vertex.y <= 1
 
 
 def test_int64_offsets_are_strings_and_zero_start_is_left_out(docai_service, invoices):
@@ -146,7 +148,8 @@ def test_int64_offsets_are_strings_and_zero_start_is_left_out(docai_service, inv
     with urllib.request.urlopen(request) as response:
         document = json.load(response)["document"]
     first = document["pages"][0]["tokens"][0]["layout"]["textAnchor"]["textSegments"][0]
-    assert "startIndex" not in first and isinstance(first["endIndex"], str)
+    assert "startIndex" not in first
+    assert isinstance(first["endIndex"], str)
     second = document["pages"][0]["tokens"][1]["layout"]["textAnchor"]["textSegments"][0]
     assert isinstance(second["startIndex"], str)
     assert document["pages"][0]["layout"]["orientation"] == "PAGE_UP"
@@ -172,7 +175,7 @@ def test_page_selection_returns_the_chosen_pages(client, options, expected):
 
 
 def test_page_selection_picks_15_of_a_longer_document(client):
-    pdf, texts = samples.pages_pdf(20)
+    pdf, _texts = samples.pages_pdf(20)
     doc = _process(
         client, pdf, processor="ocr", process_options=documentai.ProcessOptions(from_start=15)
     )
@@ -215,10 +218,14 @@ def test_the_processor_version_form_and_a_field_mask(client, invoices):
         )
     )
     doc = response.document
-    assert doc.text and [p.page_number for p in doc.pages] == [1]
-    assert not doc.pages[0].tokens and not doc.pages[0].form_fields
+    assert doc.text
+    assert [p.page_number for p in doc.pages] == [1]
+    assert not doc.pages[0].tokens
+    assert not doc.pages[0].form_fields
 
 
 def test_the_ocr_processor_gives_no_form_fields(client, invoices):
     doc = _process(client, invoices[0].pdf, processor="ocr")
-    assert doc.text and not doc.pages[0].form_fields and not doc.pages[0].tables
+    assert doc.text
+    assert not doc.pages[0].form_fields
+    assert not doc.pages[0].tables
