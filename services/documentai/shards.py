@@ -58,7 +58,7 @@ def _shift(message, delta: int) -> None:
                 segment.start_index += delta
                 segment.end_index += delta
             continue
-        if field.label == field.LABEL_REPEATED:
+        if field.is_repeated:
             for element in value:
                 _shift(element, delta)
         else:

@@ -52,7 +52,7 @@ def _prune(message, tree: dict) -> None:
         if sub is None:
             message.ClearField(field.name)
         elif sub and field.message_type is not None:
-            if field.label == field.LABEL_REPEATED:
+            if field.is_repeated:
                 for element in value:
                     _prune(element, sub)
             else:
