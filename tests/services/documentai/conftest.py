@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from google.cloud import documentai_v1 as documentai
 
+from local import document_samples as samples
 from local.clients import api_client
 from tests.conftest import ServiceProcess
-from tests.services.documentai import samples
 
 PROJECT, LOCATION = "test-project", "us"
 RESULTS = "docai-results"

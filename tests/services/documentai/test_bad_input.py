@@ -12,7 +12,7 @@ import pytest
 from google.api_core import exceptions
 from google.cloud import documentai_v1 as documentai
 
-from tests.services.documentai import samples
+from local import document_samples as samples
 from tests.services.documentai.conftest import processor_name
 
 PDF = "application/pdf"

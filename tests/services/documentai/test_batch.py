@@ -10,7 +10,7 @@ import pytest
 from google.api_core import exceptions
 from google.cloud import documentai_v1 as documentai
 
-from tests.services.documentai import samples
+from local import document_samples as samples
 from tests.services.documentai.conftest import LOCATION, PROJECT, processor_name
 
 INPUTS = "docai-batch-in"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from google.cloud import documentai_v1 as documentai
 
-from tests.services.documentai import samples
+from local import document_samples as samples
 from tests.services.documentai.conftest import processor_name, text_of
 
 PDF = "application/pdf"

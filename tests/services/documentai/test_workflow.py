@@ -9,11 +9,11 @@ import json
 import pytest
 from google.cloud import documentai_v1 as documentai
 
+from local import document_samples as samples
 from services.documentai.app import create_app
 from services.documentai.settings import DocumentAISettings
 from shared.pubsub import PubSubPublisher
 from tests.conftest import push_envelope
-from tests.services.documentai import samples
 
 DOCUMENTS, RESULTS = "wf-documents", "wf-docai-results"
 

@@ -139,4 +139,14 @@ def _split(items: list[Item], *, vertical: bool, gap: float) -> list[list[Item]]
         else:
             groups[-1].append(item)
         reach = max(reach, end)
+    if vertical and len(groups) > 1 and min(_line_count(g) for g in groups) < 2:
+        # A gap within a single line ("Total:        9,593.00") is not a column gutter:
+        # columns hold several lines each.
+        return [items]
     return groups
+
+
+def _line_count(items: list[Item]) -> int:
+    if any(item.table is not None for item in items):
+        return 2
+    return len(lines_of([item.word for item in items if item.word is not None]))
