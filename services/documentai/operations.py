@@ -150,7 +150,7 @@ def _same_operation(stored: str, asked: str) -> bool:
 
 def render(record: dict[str, Any], enums_as_ints: bool) -> dict[str, Any]:
     """The stored record as the client asked for enums (names are stored)."""
-    if not enums_as_ints:
+    if not enums_as_ints or "metadata" not in record:
         return record
     metadata = dict(record["metadata"])
     state = metadata.get("state")

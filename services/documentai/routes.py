@@ -91,6 +91,8 @@ def batch_process(
     request = protojson.parse(documentai.BatchProcessRequest, json_body())
     request.name = name
     context = _context()
+    if _cloud():
+        return _operation_response(context.backend.batch_process(request))
     kind = context.processors.types[config.type]
     record = context.batch.start(request, _parent(project, location), config, kind.batch_pages)
     return _operation_response(record)
@@ -128,11 +130,10 @@ def get_processor_type(project: str, location: str, kind: str) -> flask.Response
 
 
 def get_operation(project: str, op_id: str, location: str | None = None) -> flask.Response:
-    name = (
-        f"projects/{project}"
-        + (f"/locations/{location}" if location else "")
-        + f"/operations/{op_id}"
-    )
+    name = f"projects/{project}" + (f"/locations/{location}" if location else "")
+    name += f"/operations/{op_id}"
+    if _cloud():
+        return _operation_response(_context().backend.get_operation(name))
     return _operation_response(_context().operations.get(name))
 
 
@@ -140,7 +141,11 @@ def list_operations(project: str, location: str) -> flask.Response:
     args = flask.request.args
     size = ops.check_page_size(args.get("pageSize"))
     token = args.get("pageToken", "")
-    found = _context().operations.list(_parent(project, location))
+    parent = _parent(project, location)
+    if _cloud():
+        found = _context().backend.list_operations(parent)
+    else:
+        found = _context().operations.list(parent)
     start = int(token) if token.isdigit() else 0
     if token and not token.isdigit():
         raise invalid_argument("Invalid pageToken.")
@@ -152,8 +157,16 @@ def list_operations(project: str, location: str) -> flask.Response:
 
 
 def cancel_operation(project: str, location: str, op_id: str) -> flask.Response:
+    if _cloud():
+        _context().backend.cancel_operation(f"{_parent(project, location)}/operations/{op_id}")
+        return flask.jsonify({})
     _context().operations.cancel(f"{_parent(project, location)}/operations/{op_id}")
     return flask.jsonify({})
+
+
+def _cloud() -> bool:
+    """With the cloud backend, batches and their operations are Google's."""
+    return _context().settings.ml_backend == "cloud"
 
 
 def _operation_response(record: dict) -> flask.Response:

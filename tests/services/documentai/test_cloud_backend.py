@@ -107,3 +107,27 @@ def test_a_cloud_process_imports_no_local_engine(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_batches_and_their_operations_are_googles(cloud_service, replay):
+    running = (RECORDED / "batch_running.json").read_bytes()
+    done = (RECORDED / "batch_done.json").read_bytes()
+    replay.reply = lambda method, _path: (200, running if method == "POST" else done, {})
+    replay.received.clear()
+    try:
+        client = official_client(cloud_service.url)
+        operation = client.batch_process_documents(
+            request=documentai.BatchProcessRequest(
+                name=NAME,
+                input_documents={"gcs_prefix": {"gcs_uri_prefix": "gs://my-bucket/invoices/"}},
+                document_output_config={"gcs_output_config": {"gcs_uri": "gs://my-bucket/out"}},
+            )
+        )
+        operation.result(timeout=30)
+        (status,) = operation.metadata.individual_process_statuses
+        assert status.output_gcs_destination == "gs://my-bucket/out/4803954374811390118/0"
+        paths = [path.split("?")[0] for _, path, _, _ in replay.received]
+        assert paths[0] == f"/v1/{NAME}:batchProcess"
+        assert "/v1/projects/123456789012/locations/eu/operations/4803954374811390118" in paths
+    finally:
+        replay.reply = lambda _method, _path: (replay.status, replay.recording, {})
