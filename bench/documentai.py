@@ -134,6 +134,7 @@ def main() -> int:
         RESULTS_BUCKET="bench-results",
         GOOGLE_CLOUD_PROJECT=PROJECT,
         LOG_LEVEL="WARNING",
+        MAX_REQUEST_BYTES="62914560",
     )
     try:
         client = _client(service.url)

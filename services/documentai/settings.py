@@ -5,7 +5,8 @@
   parser`): the configured processors, `id=TYPE:display name`, comma-separated;
 - `DOCUMENTAI_WORKFLOW_PROCESSOR` (`form`): the processor the workflow runs;
 - `DOCUMENTAI_LOCATION` (`us`): where the workflow's processor is named;
-- `DOCUMENTAI_MAX_REQUEST_BYTES` (60 MiB): the body limit; 40 MB of content is ~53.4 MB base64;
+- `MAX_REQUEST_BYTES` (60 MiB here): the body limit; 40 MB of content is ~53.4 MB of base64.
+  The server (`shared.serving`) reads the plain variable before the app: the topology sets it;
 - `DOCUMENTAI_MAX_DOCUMENT_BYTES` (40 MiB): largest online document (Google: 40 MB);
 - `DOCUMENTAI_MAX_BATCH_DOCUMENT_BYTES` (1 GiB), `DOCUMENTAI_MAX_BATCH_DOCUMENTS` (5000):
   Google's batch limits;

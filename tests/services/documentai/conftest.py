@@ -41,7 +41,11 @@ def docai_service(tmp_path_factory, storage_emulator):
     service = ServiceProcess(
         "documentai",
         "documentai",
-        env={"STORAGE_EMULATOR_HOST": storage_emulator, "RESULTS_BUCKET": RESULTS},
+        env={
+            "STORAGE_EMULATOR_HOST": storage_emulator,
+            "RESULTS_BUCKET": RESULTS,
+            "MAX_REQUEST_BYTES": "62914560",  # as the topology sets it
+        },
         log_path=tmp_path_factory.mktemp("documentai") / "service.log",
     )
     yield service

@@ -136,3 +136,12 @@ def test_bad_json_and_unknown_fields_in_googles_words(docai_service):
     assert status == 400
     assert "rawDoc" in body["error"]["message"]
     assert docai_service.alive()
+
+
+def test_a_document_over_40_mb_is_refused_and_one_under_it_is_not(client, docai_service):
+    pdf, _ = samples.pages_pdf(1)
+    # A valid PDF padded with a comment after its end: 41 MB, within the body limit.
+    padded = pdf + b"\n%" + b"x" * (41 * 1024 * 1024 - len(pdf)) + b"\n%%EOF\n"
+    with pytest.raises(exceptions.BadRequest, match="exceeds the limit of 41943040 bytes"):
+        _raw(client, padded, processor="ocr")
+    assert docai_service.alive()

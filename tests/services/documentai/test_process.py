@@ -229,3 +229,47 @@ def test_the_ocr_processor_gives_no_form_fields(client, invoices):
     assert doc.text
     assert not doc.pages[0].form_fields
     assert not doc.pages[0].tables
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_a_page_scanned_on_its_side_or_upside_down_reads_in_order(client, invoices, turn):
+    import io
+
+    from PIL import Image
+
+    form = invoices[2]
+    image = Image.open(io.BytesIO(samples.scan(form.pdf, seed=turn, angle=1.0)))
+    buffer = io.BytesIO()
+    image.rotate(turn, expand=True, fillcolor=255).save(buffer, format="PNG")
+    doc = _process(client, buffer.getvalue(), "image/png")
+    orientation = documentai.Document.Page.Layout.Orientation
+    # Text turned counter-clockwise by `turn` reads after turning the head to the left.
+    expected = {90: orientation.PAGE_LEFT, 180: orientation.PAGE_DOWN, 270: orientation.PAGE_RIGHT}
+    assert doc.pages[0].layout.orientation == expected[turn]
+    assert doc.text.startswith("INVOICE\n")
+    assert _found_share(form.fields, _fields(doc)) >= 0.8
+
+
+@pytest.mark.parametrize("kind", ["JPEG", "TIFF", "GIF", "BMP", "WEBP"])
+def test_every_image_type_google_reads(client, kind):
+    import io
+
+    from PIL import Image
+
+    pdf, texts = samples.pages_pdf(2, seed=3)
+    images = [Image.open(io.BytesIO(samples.scan(pdf, seed=1, angle=0.0)))]
+    buffer = io.BytesIO()
+    if kind == "TIFF":
+        import pypdfium2
+
+        document = pypdfium2.PdfDocument(pdf)
+        pages = [document[i].render(scale=300 / 72).to_pil().convert("L") for i in range(2)]
+        document.close()
+        pages[0].save(buffer, format="TIFF", save_all=True, append_images=pages[1:])
+    else:
+        images[0].convert("L" if kind != "JPEG" else "RGB").save(buffer, format=kind)
+    mime = {"JPEG": "image/jpeg", "TIFF": "image/tiff"}.get(kind, f"image/{kind.lower()}")
+    doc = _process(client, buffer.getvalue(), mime, processor="ocr")
+    expected = texts if kind == "TIFF" else texts[:1]
+    assert [p.page_number for p in doc.pages] == list(range(1, len(expected) + 1))
+    assert doc.text.splitlines() == expected

@@ -81,11 +81,25 @@ def clean(grey: np.ndarray) -> np.ndarray:
 
 def read_page(image: Image.Image, number: int, engine, hints: list[str]) -> PageContent:
     image = level(image.convert("RGB"))
+    content = _read(image, number, engine, hints, detect_orientation=True)
+    if content.orientation:
+        # A page scanned on its side or upside down: read it again turned upright, so that
+        # reading order, lines and tables work on upright text (Google reports the turn in
+        # `layout.orientation`; boxes here are on the upright page image).
+        turned = image.rotate(content.orientation, expand=True, fillcolor="white")
+        orientation = content.orientation
+        content = _read(turned, number, engine, hints, detect_orientation=False)
+        content.orientation = orientation
+    return content
+
+
+def _read(image: Image.Image, number: int, engine, hints: list[str], *,
+          detect_orientation: bool) -> PageContent:  # fmt: skip
     grey = np.asarray(image.convert("L"), dtype=np.uint8)
     rules, mask = find_rules(grey)
     cleaned = clean(grey)
     cleaned[mask > 0] = 255
-    page = engine.recognise(Image.fromarray(cleaned), hints)
+    page = engine.recognise(Image.fromarray(cleaned), hints, detect_orientation=detect_orientation)
     words = []
     for word in page.words:
         xs = [x for x, _ in word.box]
