@@ -77,6 +77,7 @@ def test_scans_give_at_least_95_percent_of_pairs_and_cells(client, invoices, sca
     expected_cells = found_cells = 0
     for form, png in zip(invoices, scans, strict=True):
         doc = _process(client, png, "image/png")
+        assert _checkboxes(doc) == form.checkboxes
         fields = _fields(doc)
         expected_pairs += len(form.fields)
         found_pairs += sum(fields.get(k) == v for k, v in form.fields.items())

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from services.documentai.backends.local.model import Box, PageContent, Rule, Word
+from services.documentai.backends.local.model import Box, CheckBox, PageContent, Rule, Word
 from shared.ocr import layout as ocr_layout
 
 # A rule is a run of ink at least this share of the page's shorter side long (a cell of a
@@ -109,7 +109,47 @@ def _read(image: Image.Image, number: int, engine, hints: list[str], *,
             words.append(Word(text, Box(min(xs), min(ys), max(xs), max(ys)), word.confidence))
     width, height = image.size
     content = PageContent(number, float(width), float(height), "pixels", words, rules)
+    content.checkboxes = find_checkboxes(cleaned, content.text_height)
+    if content.checkboxes:
+        # What the OCR made of the boxes themselves ("[]", "(_]", "X") is not text.
+        content.words = [
+            w for w in words if not any(_overlaps(w.box, b.box) for b in content.checkboxes)
+        ]
     content.image = image
     content.languages = [(lang.code, lang.confidence) for lang in page.languages]
     content.orientation = page.orientation
     return content
+
+
+def find_checkboxes(cleaned: np.ndarray, unit: float) -> list[CheckBox]:
+    """Hollow squares about a character high (0.5 to 2.2 word heights): the outline's area
+    fills its bounding box (a ring "O" fills ~79%, a square's ~100%) and it has a hole; filled
+    when more than a tenth of the inside is ink (a cross, a tick, a blot)."""
+    ink = (cleaned < 128).astype(np.uint8)
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    found = []
+    for i, contour in enumerate(contours):
+        _next, _prev, child, parent = hierarchy[0][i]
+        if parent != -1 or child == -1:
+            continue
+        x, y, w, h = cv2.boundingRect(contour)
+        if not (0.5 * unit <= w <= 2.2 * unit and abs(w - h) <= 0.2 * max(w, h)):
+            continue
+        if cv2.contourArea(contour) < 0.88 * w * h:
+            continue
+        hole = cv2.boundingRect(contours[child])
+        if hole[2] * hole[3] < 0.4 * w * h:
+            continue
+        border = max(2, w // 6)
+        inside = ink[y + border : y + h - border, x + border : x + w - border]
+        filled = bool(inside.size) and float(inside.mean()) > 0.1
+        found.append(CheckBox(Box(float(x), float(y), float(x + w), float(y + h)), filled))
+    return found
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return width > 0 and height > 0 and width * height >= 0.3 * (a.width * a.height)
