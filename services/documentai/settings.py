@@ -2,7 +2,8 @@
 `shared.ocr.OcrSettings`), read from the environment with the `DOCUMENTAI_` prefix first.
 
 - `DOCUMENTAI_PROCESSORS` (`ocr=OCR_PROCESSOR:Local OCR,form=FORM_PARSER_PROCESSOR:Local form
-  parser`): the configured processors, `id=TYPE:display name`, comma-separated;
+  parser,invoice=INVOICE_PROCESSOR:Local invoice parser`): the configured processors,
+  `id=TYPE:display name`, comma-separated;
 - `DOCUMENTAI_WORKFLOW_PROCESSOR` (`form`): the processor the workflow runs;
 - `DOCUMENTAI_LOCATION` (`us`): where the workflow's processor is named;
 - `MAX_REQUEST_BYTES` (60 MiB here): the body limit; 40 MB of content is ~53.4 MB of base64.
@@ -26,7 +27,11 @@ from pydantic import Field, field_validator
 
 from shared.ocr.settings import OcrSettings
 
-DEFAULT_PROCESSORS = ["ocr=OCR_PROCESSOR:Local OCR", "form=FORM_PARSER_PROCESSOR:Local form parser"]
+DEFAULT_PROCESSORS = [
+    "ocr=OCR_PROCESSOR:Local OCR",
+    "form=FORM_PARSER_PROCESSOR:Local form parser",
+    "invoice=INVOICE_PROCESSOR:Local invoice parser",
+]
 
 
 class DocumentAISettings(OcrSettings):

@@ -18,8 +18,9 @@ for scans, when `fieldMask` asks for `pages.image`), `fieldMask`. Accepted and i
 `skipHumanReview` (there is no human review; `humanReviewStatus` is SKIPPED), `labels`,
 `processOptions.layoutConfig`, `schemaOverride`, the other `ocrConfig` switches.
 Approximations: confidences are 1 for born-digital text and Tesseract's for scans; the first
-row of a ruled table is its header; unruled tables are not found; no entities (the OCR and
-form parser processors give none on Google either, apart from generic ones).
+row of a ruled table is its header; unruled tables are not found; entities only for
+INVOICE_PROCESSOR, from labelled fields and line-item tables (`entities.py`); the OCR and
+form parser processors give none (Google's give none either, apart from generic ones).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from google.cloud import documentai_v1 as documentai
 
 from services.documentai import pages as page_selection
 from services.documentai.backends.base import Limits
-from services.documentai.backends.local import digital, document, files, masks, scan
+from services.documentai.backends.local import digital, document, entities, files, masks, scan
 from services.documentai.settings import DocumentAISettings
 from shared.errors import invalid_argument
 from shared.storage import Storage
@@ -57,7 +58,7 @@ class LocalBackend:
         self, request: documentai.ProcessRequest, processor_type: str, limits: Limits
     ) -> documentai.ProcessResponse:
         data, mime_type = self._content(request, limits)
-        form_parser = processor_type == "FORM_PARSER_PROCESSOR"
+        form_parser = processor_type in ("FORM_PARSER_PROCESSOR", "INVOICE_PROCESSOR")
         hints = list(request.process_options.ocr_config.hints.language_hints)
         wants_images = masks.wants(request.field_mask, "pages.image") and not request.imageless_mode
         doc = self.read(
@@ -70,6 +71,12 @@ class LocalBackend:
             hints=hints,
             images=wants_images,
         )
+        if processor_type == "INVOICE_PROCESSOR":
+            doc.entities = entities.extract(doc)
+            # Google's specialised processors answer with entities, not form fields.
+            for page in doc.pages:
+                del page.form_fields[:]
+                del page.tables[:]
         if request.field_mask.paths:
             doc = masks.apply(doc, list(request.field_mask.paths))
         return documentai.ProcessResponse(
