@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 
 from PIL import Image
 
@@ -28,6 +29,9 @@ IMAGE_TYPES = {
     "image/webp": "WEBP",
 }
 SUPPORTED = (PDF, *IMAGE_TYPES)
+# pdfminer (under pdfplumber) warns about every oddity of a damaged file, naming its objects:
+# noise in the service's log, and not ours to report (the file's own problems are answered).
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
 UNSUPPORTED = "Unsupported input file format."
 # A page whose text layer has fewer characters than this is read as a scan.
 MIN_TEXT_CHARS = 8
@@ -70,7 +74,7 @@ class Source:
     def check_page_size(self, number: int) -> None:
         """INVALID_ARGUMENT when page `number` (1-based) is too large to read."""
         if self._pdf is not None:
-            width, height = self._pdf[number - 1].get_size()
+            width, height = self._pdf_page(number).get_size()
             if max(width, height) > self._max_points:
                 raise invalid_argument(
                     f"{UNSUPPORTED} Page {number} is {width:.0f} x {height:.0f} points; "
@@ -114,7 +118,7 @@ class Source:
         if self._pdf is None:
             frame = self._frame(number)
             return frame.convert("RGB")
-        page = self._pdf[number - 1]
+        page = self._pdf_page(number)
         width, height = page.get_size()
         scale = dpi / 72.0
         pixels = width * height * scale * scale
@@ -125,6 +129,17 @@ class Source:
             return bitmap.to_pil().convert("RGB")
         finally:
             page.close()
+
+    def _pdf_page(self, number: int):
+        import pypdfium2
+
+        assert self._pdf is not None
+        try:
+            return self._pdf[number - 1]
+        except pypdfium2.PdfiumError:
+            raise invalid_argument(
+                f"{UNSUPPORTED} Page {number} of the PDF could not be loaded (damaged)."
+            ) from None
 
     def _frame(self, number: int) -> Image.Image:
         assert self._image is not None
