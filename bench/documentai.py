@@ -99,7 +99,9 @@ def main() -> int:
     )
 
     images = [Image.open(io.BytesIO(png)).convert("L") for png in scans]
-    with tesserocr.PyTessBaseAPI(lang="eng") as api:
+    from shared.ocr.languages import find_tessdata
+
+    with tesserocr.PyTessBaseAPI(path=find_tessdata(), lang="eng") as api:
         api.SetImage(images[0])
         api.GetUTF8Text()  # warm
         started = time.perf_counter()
