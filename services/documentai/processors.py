@@ -3,12 +3,13 @@ type, display name` in `DOCUMENTAI_PROCESSORS` and the topology), so a user disc
 with `list_processors` and `list_processor_types` as on Google Cloud.
 
 Processor types offered, and why only these: the local engines can honestly do OCR (text,
-layout, languages), form parsing (key/value pairs found by layout, ruled tables), and an
-invoice parser whose entities come only from labelled fields and line-item tables found by
-layout. The Layout Parser's chunks and the other specialised extractors (expenses, IDs,
-custom extractors) would need models that do not ship offline; they are not offered, so a
-configuration naming them is refused at start. With `ML_BACKEND=cloud`, any type Google
-offers may be configured, and requests go to Google's processor of that id.
+layout, languages), form parsing (key/value pairs found by layout, ruled tables), layout
+parsing (blocks, headings by size, tables, chunks), and an invoice parser whose entities come
+only from labelled fields and line-item tables found by layout. The other specialised
+extractors (expenses, IDs, custom extractors) would need models that do not ship offline;
+they are not offered, so a configuration naming them is refused at start. With
+`ML_BACKEND=cloud`, any type Google offers may be configured, and requests go to Google's
+processor of that id.
 """
 
 from __future__ import annotations
@@ -36,11 +37,12 @@ LOCAL_TYPES = {
     "FORM_PARSER_PROCESSOR": ProcessorType("FORM_PARSER_PROCESSOR", "GENERAL", 100),
     # Entities only where a labelled field or a line-item table says so (local/entities.py).
     "INVOICE_PROCESSOR": ProcessorType("INVOICE_PROCESSOR", "SPECIALIZED", 200),
+    # Blocks, headings by size, tables, chunks (local/layoutparser.py).
+    "LAYOUT_PARSER_PROCESSOR": ProcessorType("LAYOUT_PARSER_PROCESSOR", "GENERAL", 500),
 }
 # Types a `cloud` deployment may configure beyond those (their batch page limits).
 CLOUD_TYPES = {
     **LOCAL_TYPES,
-    "LAYOUT_PARSER_PROCESSOR": ProcessorType("LAYOUT_PARSER_PROCESSOR", "GENERAL", 500),
     "EXPENSE_PROCESSOR": ProcessorType("EXPENSE_PROCESSOR", "SPECIALIZED", 200),
     "CUSTOM_EXTRACTION_PROCESSOR": ProcessorType("CUSTOM_EXTRACTION_PROCESSOR", "CUSTOM", 200),
 }

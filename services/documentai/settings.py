@@ -2,7 +2,8 @@
 `shared.ocr.OcrSettings`), read from the environment with the `DOCUMENTAI_` prefix first.
 
 - `DOCUMENTAI_PROCESSORS` (`ocr=OCR_PROCESSOR:Local OCR,form=FORM_PARSER_PROCESSOR:Local form
-  parser,invoice=INVOICE_PROCESSOR:Local invoice parser`): the configured processors,
+  parser,invoice=INVOICE_PROCESSOR:Local invoice parser,layout=LAYOUT_PARSER_PROCESSOR:Local
+  layout parser`): the configured processors,
   `id=TYPE:display name`, comma-separated;
 - `DOCUMENTAI_WORKFLOW_PROCESSOR` (`form`): the processor the workflow runs;
 - `DOCUMENTAI_LOCATION` (`us`): where the workflow's processor is named;
@@ -31,6 +32,7 @@ DEFAULT_PROCESSORS = [
     "ocr=OCR_PROCESSOR:Local OCR",
     "form=FORM_PARSER_PROCESSOR:Local form parser",
     "invoice=INVOICE_PROCESSOR:Local invoice parser",
+    "layout=LAYOUT_PARSER_PROCESSOR:Local layout parser",
 ]
 
 

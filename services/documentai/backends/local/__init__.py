@@ -13,6 +13,7 @@
 Honoured request fields: `rawDocument` (content, mimeType), `inlineDocument` (content,
 mimeType, or `uri` in Cloud Storage), `gcsDocument`, `processOptions.individualPageSelector`,
 `fromStart`, `fromEnd`, `processOptions.ocrConfig.hints.languageHints` (OCR languages),
+`processOptions.layoutConfig.chunkingConfig` (`chunkSize` in words, `includeAncestorHeadings`),
 `imagelessMode` (30 pages instead of 15; `page.image` is only returned without it and only
 for scans, when `fieldMask` asks for `pages.image`), `fieldMask`. Accepted and ignored:
 `skipHumanReview` (there is no human review; `humanReviewStatus` is SKIPPED), `labels`,
@@ -33,7 +34,15 @@ from google.cloud import documentai_v1 as documentai
 
 from services.documentai import pages as page_selection
 from services.documentai.backends.base import Limits
-from services.documentai.backends.local import digital, document, entities, files, masks, scan
+from services.documentai.backends.local import (
+    digital,
+    document,
+    entities,
+    files,
+    layoutparser,
+    masks,
+    scan,
+)
 from services.documentai.settings import DocumentAISettings
 from shared.errors import invalid_argument
 from shared.storage import Storage
@@ -58,7 +67,11 @@ class LocalBackend:
         self, request: documentai.ProcessRequest, processor_type: str, limits: Limits
     ) -> documentai.ProcessResponse:
         data, mime_type = self._content(request, limits)
-        form_parser = processor_type in ("FORM_PARSER_PROCESSOR", "INVOICE_PROCESSOR")
+        form_parser = processor_type in (
+            "FORM_PARSER_PROCESSOR",
+            "INVOICE_PROCESSOR",
+            "LAYOUT_PARSER_PROCESSOR",
+        )
         hints = list(request.process_options.ocr_config.hints.language_hints)
         wants_images = masks.wants(request.field_mask, "pages.image") and not request.imageless_mode
         doc = self.read(
@@ -70,6 +83,9 @@ class LocalBackend:
             imageless=request.imageless_mode,
             hints=hints,
             images=wants_images,
+            layout_config=request.process_options.layout_config
+            if processor_type == "LAYOUT_PARSER_PROCESSOR"
+            else None,
         )
         if processor_type == "INVOICE_PROCESSOR":
             doc.entities = entities.extract(doc)
@@ -97,6 +113,7 @@ class LocalBackend:
         imageless: bool = False,
         hints: list[str] | None = None,
         images: bool = False,
+        layout_config: documentai.ProcessOptions.LayoutConfig | None = None,
     ) -> documentai.Document:
         files.check_mime_type(mime_type)
         settings = self._settings
@@ -119,6 +136,8 @@ class LocalBackend:
                 source.close()
         self._detect_languages(contents)
         analysed = [document.analyse(c, form_parser=form_parser) for c in contents]
+        if layout_config is not None:
+            return layoutparser.build(analysed, mime_type.lower(), layout_config)
         return document.build(analysed, mime_type=mime_type.lower(), images=images)
 
     def _pages(self, source: files.Source, numbers: list[int], hints: list[str]):
