@@ -243,6 +243,22 @@ def _documents(stack) -> int:
             for cell in row.cells:
                 cells.append(f"{text(cell.layout):<{16 * cell.col_span}}")
             print("      | " + " | ".join(cells))
+    invoice_doc = client.process_document(
+        request=documentai.ProcessRequest(
+            name=f"projects/{PROJECT}/locations/us/processors/invoice",
+            raw_document=documentai.RawDocument(content=form.pdf, mime_type="application/pdf"),
+        )
+    ).document
+    print("\n   the invoice parser's entities (from the labelled fields and the table):")
+    for entity in invoice_doc.entities:
+        if entity.type_ == "line_item":
+            continue
+        normal = entity.normalized_value.text
+        print(
+            f"      {entity.type_:<18} {entity.mention_text}" + (f"  -> {normal}" if normal else "")
+        )
+    items = sum(1 for e in invoice_doc.entities if e.type_ == "line_item")
+    print(f"      line_item          {items} of them, with description, quantity, prices")
     bucket = stack.emulators.storage().bucket(f"{PROJECT}-documents")
     source = f"gs://{bucket.name}/invoices/invoice-2026.pdf"
     print(

@@ -274,3 +274,27 @@ def test_every_image_type_google_reads(client, kind):
     expected = texts if kind == "TIFF" else texts[:1]
     assert [p.page_number for p in doc.pages] == list(range(1, len(expected) + 1))
     assert doc.text.splitlines() == expected
+
+
+def test_page_images_only_when_asked_and_not_in_imageless_mode(client, scans):
+    asked = _process(
+        client,
+        scans[0],
+        "image/png",
+        processor="ocr",
+        field_mask={"paths": ["pages.image", "pages.page_number"]},
+    )
+    image = asked.pages[0].image
+    assert image.mime_type == "image/png"
+    assert image.content.startswith(b"\x89PNG")
+    assert image.width > 1000
+    assert not _process(client, scans[0], "image/png", processor="ocr").pages[0].image.content
+    imageless = _process(
+        client,
+        scans[0],
+        "image/png",
+        processor="ocr",
+        imageless_mode=True,
+        field_mask={"paths": ["pages.image"]},
+    )
+    assert not imageless.pages[0].image.content
