@@ -28,6 +28,10 @@ NOISE_SIGMA = 4.0
 UNEVEN_PAPER = 30.0
 # Ink and paper closer than this (2nd to 98th percentile) get their contrast stretched.
 LOW_CONTRAST = 96.0
+# ... unless they are closer than this: then over 96% of the image is one grey (a sparse
+# page, mostly paper, or an image already made black on white), and a stretch between the
+# two percentiles would turn all of it, text included, one colour.
+FLAT = 8.0
 
 _RING = np.ones((3, 3), np.uint8)
 _RING[1, 1] = 0
@@ -155,7 +159,7 @@ def enhance_contrast(grey: np.ndarray) -> np.ndarray:
         darker = grey[grey < high]
         if darker.size:
             low = min(low, float(np.percentile(darker, 2)))
-    if high - low >= LOW_CONTRAST:
+    if high - low >= LOW_CONTRAST or high - low < FLAT:
         return grey
     # Stretch first, so CLAHE works on the full range; tiles of about 8 characters.
     stretched = np.clip((grey.astype(np.float32) - low) * 255.0 / max(high - low, 1), 0, 255)

@@ -74,6 +74,15 @@ EXPECTED = {
     ("topic", "speech-dead-letter", PUBSUB_AGENT, "roles/pubsub.publisher"),
     ("subscription", "speech-audio", PUBSUB_AGENT, "roles/pubsub.subscriber"),
     ("topic", "audio-finalized", STORAGE_AGENT, "roles/pubsub.publisher"),
+    ("bucket", "my-project-documents", SA.format("documentai"), "roles/storage.objectViewer"),
+    ("bucket", "my-project-results", SA.format("documentai"), "roles/storage.objectUser"),
+    ("topic", "text-ready", SA.format("documentai"), "roles/pubsub.publisher"),
+    ("project", PROJECT, SA.format("documentai"), "roles/documentai.apiUser"),
+    ("run-service", "documentai", PUSH, "roles/run.invoker"),
+    ("run-service", "documentai", BUILDER, "roles/run.invoker"),
+    ("topic", "documentai-dead-letter", PUBSUB_AGENT, "roles/pubsub.publisher"),
+    ("subscription", "documentai-documents", PUBSUB_AGENT, "roles/pubsub.subscriber"),
+    ("topic", "documents-finalized", STORAGE_AGENT, "roles/pubsub.publisher"),
 }
 
 

@@ -1,0 +1,83 @@
+"""The `cloud` backend: Document AI itself, through `google-cloud-documentai`.
+
+Document AI is regional: a processor in `eu` is served by `eu-documentai.googleapis.com`, so
+one client is made per location (`CLOUD_API_ENDPOINT` overrides all of them: a private
+endpoint, or an `http://` recording in tests). Requests pass through unchanged (Google reads
+`gcsDocument` itself and applies its own limits); errors are translated once into `ApiError`.
+`batchProcess` and its operations are Google's own: the operation Google returns is passed
+back as it is, and polls, lists and cancels go to Google (nothing is kept here).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from google.cloud import documentai_v1 as documentai
+from google.protobuf import json_format
+
+from services.documentai.backends.base import Limits
+from shared.cloudclients import google_errors
+from shared.config import Settings
+
+
+class CloudBackend:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._clients: dict[str, documentai.DocumentProcessorServiceClient] = {}
+        # Protects `_clients` against two first requests for one location at once.
+        self._lock = threading.Lock()
+
+    def client(self, location: str) -> documentai.DocumentProcessorServiceClient:
+        with self._lock:
+            client = self._clients.get(location)
+            if client is None:
+                kwargs = self._settings.cloud_client_kwargs()
+                if not kwargs:
+                    from google.api_core.client_options import ClientOptions
+
+                    endpoint = f"{location}-documentai.googleapis.com"
+                    kwargs = {"client_options": ClientOptions(api_endpoint=endpoint)}
+                client = self._clients[location] = documentai.DocumentProcessorServiceClient(
+                    **kwargs
+                )
+            return client
+
+    @google_errors
+    def process(
+        self, request: documentai.ProcessRequest, processor_type: str, limits: Limits
+    ) -> documentai.ProcessResponse:
+        return self.client(_location(request.name)).process_document(request=request)
+
+    @google_errors
+    def batch_process(self, request: documentai.BatchProcessRequest) -> dict[str, Any]:
+        operation = self.client(_location(request.name)).batch_process_documents(request=request)
+        return json_format.MessageToDict(operation.operation)
+
+    @google_errors
+    def get_operation(self, name: str) -> dict[str, Any]:
+        found = self.client(_location(name)).get_operation(request={"name": name})
+        return json_format.MessageToDict(found)
+
+    @google_errors
+    def list_operations(self, parent: str) -> list[dict[str, Any]]:
+        response = self.client(_location(parent)).list_operations(
+            request={"name": f"{parent}/operations"}
+        )
+        return [json_format.MessageToDict(op) for op in response.operations]
+
+    @google_errors
+    def cancel_operation(self, name: str) -> None:
+        self.client(_location(name)).cancel_operation(request={"name": name})
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                client.transport.close()
+            self._clients.clear()
+
+
+def _location(name: str) -> str:
+    """The location in `projects/P/locations/L/...`; `us` for the project-level form."""
+    parts = name.split("/")
+    return parts[3] if len(parts) > 3 and parts[2] == "locations" else "us"
