@@ -43,6 +43,20 @@ ENDPOINT = f"/v1/projects/{PROJECT}/locations/us-central1/endpoints/cancer"
 JOBS = f"/v1/projects/{PROJECT}/locations/us-central1/batchPredictionJobs"
 PARENT = f"/v3/projects/{PROJECT}/locations/global"
 VERTEX = f"/v1/projects/{PROJECT}/locations/us-central1"
+DOCAI = f"/v1/projects/{PROJECT}/locations/us"
+RECOGNIZER = f"/v2/projects/{PROJECT}/locations/global/recognizers/_"
+# A tenth of a second of silence, 16 kHz LINEAR16, as a WAV.
+WAV = base64.b64encode(
+    b"RIFF" + (36 + 3200).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")
+    + (1).to_bytes(2, "little") + (1).to_bytes(2, "little") + (16000).to_bytes(4, "little")
+    + (32000).to_bytes(4, "little") + (2).to_bytes(2, "little") + (16).to_bytes(2, "little")
+    + b"data" + (3200).to_bytes(4, "little") + bytes(3200)
+).decode()  # fmt: skip
+PDF = base64.b64encode(
+    b"%PDF-1.1\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]"
+    b"/Count 1>>endobj 3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF"
+).decode()
 DOCUMENT = {"document": {"content": "Ada Lovelace lived in London.", "type": "PLAIN_TEXT"}}
 
 # (service, method, path, a valid body): one row a route.
@@ -105,6 +119,30 @@ ROUTES: list[tuple[str, str, str, Any]] = [
      {"deployedModel": {"id": "123", "dedicatedResources": {"minReplicaCount": 2}},
       "updateMask": "dedicatedResources"}),
     ("prediction", "GET", f"{VERTEX}/operations", None),
+    ("speech", "POST", "/v1/speech:recognize",
+     {"config": {"encoding": "LINEAR16", "sampleRateHertz": 16000, "languageCode": "en-US",
+                 "maxAlternatives": 1, "enableWordTimeOffsets": True},
+      "audio": {"content": WAV}}),
+    ("speech", "POST", "/v1/speech:longrunningrecognize",
+     {"config": {"languageCode": "en-US"}, "audio": {"content": WAV}}),
+    ("speech", "GET", "/v1/operations", None),
+    ("speech", "GET", "/v1/operations/123", None),
+    ("speech", "POST", f"{RECOGNIZER}:recognize",
+     {"config": {"autoDecodingConfig": {}, "languageCodes": ["en-US"], "model": "long",
+                 "features": {"enableWordTimeOffsets": True}}, "content": WAV}),
+    ("documentai", "POST", f"{DOCAI}/processors/ocr:process",
+     {"rawDocument": {"content": PDF, "mimeType": "application/pdf"},
+      "processOptions": {"individualPageSelector": {"pages": [1]}}, "skipHumanReview": True}),
+    ("documentai", "POST", f"{DOCAI}/processors/form:process",
+     {"inlineDocument": {"content": PDF, "mimeType": "application/pdf"}, "fieldMask": "text"}),
+    ("documentai", "POST", f"{DOCAI}/processors/ocr:batchProcess",
+     {"inputDocuments": {"gcsDocuments": {"documents": [
+         {"gcsUri": f"gs://{PROJECT}-results/none.pdf", "mimeType": "application/pdf"}]}},
+      "documentOutputConfig": {"gcsOutputConfig": {"gcsUri": f"gs://{PROJECT}-results/out"}}}),
+    ("documentai", "GET", f"{DOCAI}/processors", None),
+    ("documentai", "GET", f"{DOCAI}/processorTypes", None),
+    ("documentai", "GET", f"{DOCAI}/operations", None),
+    ("documentai", "POST", f"{DOCAI}/operations/123:cancel", {}),
 ]  # fmt: skip
 EVENT_SEED = {
     "message": {
