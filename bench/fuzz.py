@@ -42,6 +42,7 @@ PNG = base64.b64encode(
 ENDPOINT = f"/v1/projects/{PROJECT}/locations/us-central1/endpoints/cancer"
 JOBS = f"/v1/projects/{PROJECT}/locations/us-central1/batchPredictionJobs"
 PARENT = f"/v3/projects/{PROJECT}/locations/global"
+VERTEX = f"/v1/projects/{PROJECT}/locations/us-central1"
 DOCUMENT = {"document": {"content": "Ada Lovelace lived in London.", "type": "PLAIN_TEXT"}}
 
 # (service, method, path, a valid body): one row a route.
@@ -78,6 +79,32 @@ ROUTES: list[tuple[str, str, str, Any]] = [
     ("batch_prediction", "GET", JOBS, None),
     ("batch_prediction", "GET", f"{JOBS}/123", None),
     ("batch_prediction", "POST", f"{JOBS}/123:cancel", {}),
+    # Vertex AI's ModelService and EndpointService (served by prediction, one host locally).
+    ("prediction", "POST", f"{VERTEX}/models:upload",
+     {"model": {"displayName": "fuzz", "artifactUri": f"gs://{PROJECT}-models/none",
+                "containerSpec": {"imageUri": "us-docker.pkg.dev/vertex-ai/prediction/"
+                                              "sklearn-cpu.1-3:latest"}, "labels": {"a": "b"}},
+      "modelId": "fuzzmodel"}),
+    ("prediction", "GET", f"{VERTEX}/models", None),
+    ("prediction", "GET", f"{VERTEX}/models/cancer", None),
+    ("prediction", "POST", f"{VERTEX}/models/cancer:mergeVersionAliases",
+     {"versionAliases": ["fuzzed"]}),
+    ("prediction", "POST", f"{VERTEX}/endpoints",
+     {"displayName": "fuzz-endpoint", "labels": {"a": "b"}}),
+    ("prediction", "GET", f"{VERTEX}/endpoints", None),
+    ("prediction", "PATCH", f"{VERTEX}/endpoints/cancer?updateMask=displayName",
+     {"displayName": "renamed"}),
+    ("prediction", "POST", f"{VERTEX}/endpoints/cancer:deployModel",
+     {"deployedModel": {"model": f"projects/{PROJECT}/locations/us-central1/models/cancer",
+                        "dedicatedResources": {"machineSpec": {"machineType": "n1-standard-2"},
+                                               "minReplicaCount": 1}},
+      "trafficSplit": {"0": 100}}),
+    ("prediction", "POST", f"{VERTEX}/endpoints/cancer:undeployModel",
+     {"deployedModelId": "123", "trafficSplit": {}}),
+    ("prediction", "POST", f"{VERTEX}/endpoints/cancer:mutateDeployedModel",
+     {"deployedModel": {"id": "123", "dedicatedResources": {"minReplicaCount": 2}},
+      "updateMask": "dedicatedResources"}),
+    ("prediction", "GET", f"{VERTEX}/operations", None),
 ]  # fmt: skip
 EVENT_SEED = {
     "message": {
@@ -193,8 +220,8 @@ def _census(stack: Stack, services: set[str], examples: int) -> dict[str, dict[s
     for service, method, path, seed in routes:
         base = stack.service_url(service)
         bodies = [None] if method == "GET" else _bodies(seed, examples, rng)
-        queries = [""] if method == "POST" else ["", "?pageSize=x", "?pageSize=-1",
-                                                 "?filter=%ff", "?pageToken=%00"]  # fmt: skip
+        queries = [""] if method != "GET" else ["", "?pageSize=x", "?pageSize=-1",
+                                                "?filter=%ff", "?pageToken=%00"]  # fmt: skip
         for body in bodies:
             for query in queries:
                 status = _send(base + path + query, method, body)

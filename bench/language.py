@@ -20,8 +20,8 @@ from pathlib import Path
 from google.cloud import language_v1
 
 from bench._proc import rss_mb
-from tests.conftest import ServiceProcess
-from tests.services.language.conftest import official_client
+from local.clients import api_client
+from local.harness import ServiceProcess
 from tests.services.language.corpus import HELD_OUT, TUNE, found_in, score
 from tests.services.language.test_sentiment_cases import HELD_OUT as SENTIMENT_HELD_OUT
 from tests.services.language.test_sentiment_cases import TUNE as SENTIMENT_TUNE
@@ -43,7 +43,7 @@ def main() -> None:
     try:
         print(f"start (health answers): {service.startup_seconds:.2f} s")
         print(f"RSS after start: {rss_mb(service.process.pid):.0f} MiB")
-        client = official_client(service.url)
+        client = api_client(language_v1.LanguageServiceClient, service.url)
 
         started = time.perf_counter()
         client.analyze_entities(document=doc(TUNE[0][0]))

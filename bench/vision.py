@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import _proc  # noqa: E402
+from local.clients import api_client  # noqa: E402
 from local.samples import (  # noqa: E402
     OCR_CONDITIONS,
     OcrSample,
@@ -42,7 +43,13 @@ from local.samples import (  # noqa: E402
     render,
     sentences,
 )
-from tests.services.vision.conftest import official_client  # noqa: E402
+
+
+def official_client(url: str):
+    from google.cloud import vision
+
+    return api_client(vision.ImageAnnotatorClient, url)
+
 
 CASES = [
     TextImage(sentences(3, 1), font="sans", size=28),

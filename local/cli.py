@@ -25,6 +25,7 @@ from local.clients import Emulators
 from local.models_cli import models
 from local.stack import PUBSUB_PORT, STORAGE_PORT
 
+SUPERVISE_EVERY_S = 0.5
 DEFAULT_TOPOLOGY = str(Path(__file__).resolve().parent.parent / "deploy" / "topology.yaml")
 
 project_option = click.option(
@@ -57,6 +58,14 @@ service_ports_option = click.option(
     help="Override a service's port from the topology (repeat the option, or comma-separate "
     "in the environment variable).",
 )
+data_dir_option = click.option(
+    "--data-dir",
+    envvar="MLAPI_DATA_DIR",
+    default=".state",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the emulators keep their state across restarts (and `up` its components').",
+)
 storage_option = click.option(
     "--storage-url",
     envvar="STORAGE_EMULATOR_HOST",
@@ -73,14 +82,7 @@ def main() -> None:
 @main.command()
 @topology_option
 @project_option
-@click.option(
-    "--data-dir",
-    envvar="MLAPI_DATA_DIR",
-    default=".state",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the emulators keep their state across restarts.",
-)
+@data_dir_option
 @click.option("--pubsub-port", envvar="MLAPI_PUBSUB_PORT", default=PUBSUB_PORT, show_default=True)
 @click.option(
     "--storage-port", envvar="MLAPI_STORAGE_PORT", default=STORAGE_PORT, show_default=True
@@ -97,6 +99,7 @@ def up(
     """Start the emulators and every service of the topology; Ctrl-C stops them all."""
     from deploy.topology import TopologyError, load
     from local.stack import Stack
+    from local.supervision import GaveUp, Supervisor
 
     try:
         topology = load(topology_path)
@@ -124,11 +127,15 @@ def up(
         _table(["wiring", "name", "action"], [(c.kind, c.name, c.action) for c in changes])
         click.echo("\nexport " + " ".join(f"{k}={v}" for k, v in stack.emulators.env().items()))
         click.echo("logs follow; Ctrl-C stops everything\n")
-        while not stopping.wait(1.0):
-            dead = [name for name, alive in stack.alive().items() if not alive]
-            if dead:
-                click.echo(f"stopped unexpectedly: {', '.join(dead)}", err=True)
-                raise SystemExit(1)
+        supervisor = Supervisor(
+            stack, state_dir=data_dir.resolve(), report=lambda line: click.echo(line, err=True)
+        )
+        while not stopping.wait(SUPERVISE_EVERY_S):
+            try:
+                supervisor.check()
+            except GaveUp as exc:
+                click.echo(str(exc), err=True)
+                raise SystemExit(1) from None
     finally:
         click.echo("stopping ...")
         stack.stop()
@@ -207,20 +214,26 @@ def tail(topic: str, count: int, timeout: float, project: str, pubsub_host: str)
 @pubsub_option
 @storage_option
 @service_ports_option
+@data_dir_option
 def status(
     topology_path: str,
     project: str,
     pubsub_host: str,
     storage_url: str,
     service_ports: tuple[str, ...],
+    data_dir: Path,
 ) -> None:
-    """Services, subscriptions (with backlog) and dead letters of the running stack."""
+    """Services (with restarts), subscriptions (with backlog) and dead letters of the running
+    stack."""
     from local.status import collect
 
     report = collect(
-        topology_path, Emulators(pubsub_host, storage_url, project), _ports(service_ports)
+        topology_path,
+        Emulators(pubsub_host, storage_url, project),
+        _ports(service_ports),
+        state_dir=data_dir.resolve(),
     )
-    _table(["service", "url", "health"], report.services)
+    _table(["component", "url", "health", "restarts"], report.services)
     click.echo()
     _table(["subscription", "topic", "kind", "backlog"], report.subscriptions)
     if report.dead_letters:

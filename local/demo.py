@@ -8,7 +8,10 @@
    through Pub/Sub to the vision service, whose text lands on the `text-ready` topic, which
    pushes it to the language and translation services; prints what each step published, read
    from the sink subscriptions of `language-done` and `translation-done`.
-2b. Makes an invoice PDF (fields, check boxes, a ruled table), sends it to the Document AI
+2b. Speaks a sentence with espeak-ng, has the speech service recognise it directly through
+   `google-cloud-speech`, then uploads the WAV to the audio bucket: speech -> text-ready ->
+   language + translation, printing the transcript, its entities and its translation.
+2c. Makes an invoice PDF (fields, check boxes, a ruled table), sends it to the Document AI
    service with the official `google-cloud-documentai` client and prints its fields and table;
    then drops it into the documents bucket: documentai -> text-ready -> language (entities)
    + translation (Spanish), each printed.
@@ -22,8 +25,8 @@
    prediction job scores it into Vertex's output layout and announces itself on `batch-done`.
 6. Stops everything.
 
-Default ports (vision 8081, language 8082, translation 8084, Pub/Sub 8085, storage 9023) are
-used when free, free ones otherwise.
+Default ports (vision 8081, language 8082, speech 8083, translation 8084, Pub/Sub 8085,
+storage 9023) are used when free, free ones otherwise.
 """
 
 from __future__ import annotations
@@ -101,7 +104,7 @@ def main() -> int:
             for name, url, serves in stack.endpoints():
                 print(f"  {name:<12} {url:<24} {serves}")
             _direct_call(stack.service_url("vision"))
-            status = _pipeline(stack) or _documents(stack)
+            status = _pipeline(stack) or _speech(stack) or _documents(stack)
             return status or _prediction(stack) or _vertex_sdk(stack) or _batch(stack)
 
 
@@ -135,10 +138,7 @@ SINKS = {
 
 
 def _pipeline(stack) -> int:
-    from google.api_core import exceptions
-
     storage = stack.emulators.storage()
-    subscriber = stack.emulators.subscriber()
     bucket = storage.bucket(f"{PROJECT}-images")
     print(
         f"2) uploading {len(IMAGES)} images to gs://{bucket.name}: bucket notification -> "
@@ -150,10 +150,22 @@ def _pipeline(stack) -> int:
             png_bytes(render(spec)), content_type="image/png"
         )
     sources = [f"gs://{bucket.name}/scans/{name}" for name in IMAGES]
+    if _collect(stack, sources, SINKS, started):
+        return 1
+    print(f"every image went through the pipeline; results in gs://{PROJECT}-results")
+    return 0
+
+
+def _collect(stack, sources: list[str], sinks: dict[str, str], started: float) -> int:
+    """Wait for every step's result of every source on the sink subscriptions and print them;
+    the number of results that did not arrive within WAIT_S."""
+    from google.api_core import exceptions
+
+    subscriber = stack.emulators.subscriber()
     results: dict[tuple[str, str], object] = {}
-    wanted = {(source, step) for source in sources for step in SINKS}
+    wanted = {(source, step) for source in sources for step in sinks}
     while not wanted <= results.keys() and time.monotonic() - started < WAIT_S:
-        for step, sink in SINKS.items():
+        for step, sink in sinks.items():
             subscription = f"projects/{PROJECT}/subscriptions/{sink}"
             try:
                 response = subscriber.pull(subscription=subscription, max_messages=10, timeout=2)
@@ -169,7 +181,7 @@ def _pipeline(stack) -> int:
                 )
     for source in sources:
         print(f"   {source}")
-        for step in SINKS:
+        for step in sinks:
             found = results.get((source, step))
             if found is None:
                 print(f"      {step:<12} nothing within {WAIT_S:.0f} s")
@@ -180,8 +192,64 @@ def _pipeline(stack) -> int:
     missing = wanted - results.keys()
     if missing:
         print(f"{len(missing)} result(s) did not arrive within {WAIT_S:.0f} s", file=sys.stderr)
+    return len(missing)
+
+
+SENTENCE = "Marie Curie worked in Paris for many years."
+SPEECH_SINKS = {
+    "speech": "text-ready-sink",
+    "language": "language-done-sink",
+    "translation": "translation-done-sink",
+}
+
+
+def _speech(stack) -> int:
+    """A sentence spoken by espeak-ng: recognised directly with google-cloud-speech, then
+    uploaded to the audio bucket: speech -> text-ready -> language + translation."""
+    import shutil
+    import subprocess
+
+    from google.api_core.client_options import ClientOptions
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import speech
+
+    if shutil.which("espeak-ng") is None:
+        print("2b) speech: espeak-ng is not installed (local/system_packages.sh); skipped\n")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="mlapi-speech-") as folder:
+        path = Path(folder) / "sentence.wav"
+        subprocess.run(
+            ["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(path), SENTENCE], check=True
+        )
+        audio = path.read_bytes()
+    url = stack.service_url("speech")
+    client = speech.SpeechClient(
+        transport="rest",
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=url),
+    )
+    started = time.perf_counter()
+    response = client.recognize(
+        config=speech.RecognitionConfig(language_code="en-US", enable_automatic_punctuation=True),
+        audio=speech.RecognitionAudio(content=audio),
+    )
+    elapsed = (time.perf_counter() - started) * 1000
+    transcript = "".join(r.alternatives[0].transcript for r in response.results)
+    print(f"2b) espeak-ng said: {SENTENCE!r}")
+    print(
+        f"   google-cloud-speech -> {url}/v1/speech:recognize ({elapsed:.0f} ms, the first "
+        f"call loads Whisper): {transcript!r}"
+    )
+    bucket = stack.emulators.storage().bucket(f"{PROJECT}-audio")
+    print(
+        f"   uploading it to gs://{bucket.name}: bucket notification -> Pub/Sub push -> "
+        "speech -> text-ready -> language + translation\n"
+    )
+    began = time.monotonic()
+    bucket.blob("voice/sentence.wav").upload_from_string(audio, content_type="audio/wav")
+    if _collect(stack, [f"gs://{bucket.name}/voice/sentence.wav"], SPEECH_SINKS, began):
         return 1
-    print(f"every image went through the pipeline; results in gs://{PROJECT}-results")
+    print("the spoken sentence went through the pipeline as text\n")
     return 0
 
 

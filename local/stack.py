@@ -174,6 +174,14 @@ class Stack:
         for thread in self._threads:
             thread.join(timeout=2)
 
+    def restart(self, component: Component) -> None:
+        """Start a component that died again; the wiring is applied again after an emulator
+        came back (without a data directory it comes back empty; with one it is a no-op)."""
+        self._spawn(component)
+        self._wait_ready(component)
+        if component.name in ("pubsub", "storage"):
+            self.changes = self.wire()
+
     def __enter__(self) -> Stack:
         self.start()
         return self

@@ -7,25 +7,40 @@ import contextlib
 import dataclasses
 import json
 import urllib.request
+from pathlib import Path
 
 from deploy.topology import load
 from local.clients import Emulators
+from local.supervision import read_state
 
 
 @dataclasses.dataclass
 class Report:
-    services: list[tuple[str, str, str]]
+    services: list[tuple[str, str, str, str]]  # name, url, health, restarts
     subscriptions: list[tuple[str, str, str, str]]
     dead_letters: list[tuple[str, str]]
 
 
 def collect(
-    topology_path: str, emulators: Emulators, ports: dict[str, int] | None = None
+    topology_path: str,
+    emulators: Emulators,
+    ports: dict[str, int] | None = None,
+    state_dir: Path | None = None,
 ) -> Report:
     topology = load(topology_path).render(emulators.project)
     ports = {**{name: s.port for name, s in topology.services.items()}, **(ports or {})}
     urls = {name: f"http://127.0.0.1:{ports[name]}" for name in topology.services}
-    services = [(name, url, _health(f"{url}/health")) for name, url in urls.items()]
+    # Restarts as `mlapi up` counts them (its state file); "-" when no supervised stack runs.
+    supervised = read_state(state_dir) if state_dir else {}
+    services = [
+        (name, url, _health(f"{url}/health"), _restarts(supervised, name))
+        for name, url in urls.items()
+    ]
+    services += [
+        (name, str(entry.get("url", "")), "-", _restarts(supervised, name))
+        for name, entry in supervised.items()
+        if name in ("pubsub", "storage")
+    ]
     backlog = _backlog(emulators.pubsub_host)
     subscriptions = []
     dead_letter_topics = {
@@ -41,6 +56,13 @@ def collect(
             kept[sub.topic] = kept.get(sub.topic, 0) + count
     dead_letters = [(topic, str(kept.get(topic, "?"))) for topic in sorted(dead_letter_topics)]
     return Report(services, subscriptions, dead_letters)
+
+
+def _restarts(supervised: dict[str, dict], name: str) -> str:
+    entry = supervised.get(name)
+    if entry is None:
+        return "-"
+    return f"{entry.get('restarts', 0)}" + (" (restarting)" if entry.get("waiting") else "")
 
 
 # A service loading an engine for the first time (spaCy, torch) can hold the GIL for seconds.

@@ -4,7 +4,9 @@
 set -eu
 
 # Tesseract's language data (vision), Apertium and its English pairs (translation), fonts for
-# the images the tests and the demo render.
+# the images the tests and the demo render; espeak-ng (the demo speaks a sentence to the speech
+# service) and pocketsphinx-testdata (LibriVox recordings: the speech tests' human speech; the
+# tests unpack it with `apt-get download` + `dpkg -x` where it is not installed).
 PACKAGES="
 tesseract-ocr-eng
 tesseract-ocr-osd
@@ -14,6 +16,8 @@ apertium-eng-cat
 fonts-dejavu-core
 fonts-liberation
 fonts-freefont-ttf
+espeak-ng
+pocketsphinx-testdata
 "
 # Installed where the distribution has them: more Apertium pairs (French <-> Spanish gives
 # French <-> English through Spanish). The services list exactly what is installed.

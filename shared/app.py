@@ -18,12 +18,13 @@ import logging
 import time
 
 import flask
+import orjson
 import proto
 from werkzeug.exceptions import HTTPException
 
 from shared import logs
 from shared.config import Settings
-from shared.errors import ApiError, Code
+from shared.errors import ApiError, Code, invalid_argument
 from shared.protojson import to_dict
 
 log = logging.getLogger("shared.app")
@@ -83,11 +84,20 @@ def wants_enum_ints() -> bool:
     return flask.g.get("enum_ints", False)
 
 
+# Cloud Run sends at most 32 MiB in one HTTP/1 response (its documented limit): a larger
+# answer would be cut by the platform, so it is refused here, in Google's error JSON, instead.
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+
+
 def proto_response(message: proto.Message, status: int = 200) -> flask.Response:
     """A proto-plus message as Google's REST JSON, honouring the client's enum encoding."""
-    return flask.make_response(
-        flask.jsonify(to_dict(message, enums_as_ints=wants_enum_ints())), status
-    )
+    body = orjson.dumps(to_dict(message, enums_as_ints=wants_enum_ints()))
+    if len(body) > MAX_RESPONSE_BYTES:
+        raise invalid_argument(
+            f"The response would be {len(body):,} bytes, over the {MAX_RESPONSE_BYTES:,}-byte "
+            "limit of one answer: ask for fewer features or send a shorter document."
+        )
+    return flask.Response(body, status=status, mimetype="application/json")
 
 
 def json_body() -> bytes:

@@ -142,7 +142,7 @@ def _field(value: Any, field: FieldDescriptor, path: str) -> None:
             if item is not None:
                 _single(item, value_field, f"{path}[{_echo_text(str(key))}]")
         return
-    if field.label == FieldDescriptor.LABEL_REPEATED:
+    if field.is_repeated:
         if not isinstance(value, list):
             raise _invalid(path, _type_of(field), value)
         for index, item in enumerate(value):
@@ -236,7 +236,7 @@ def _is_base64(value: Any) -> bool:
 def _is_map(field: FieldDescriptor) -> bool:
     message = field.message_type
     return (
-        field.label == FieldDescriptor.LABEL_REPEATED
+        field.is_repeated
         and message is not None
         and message.GetOptions().map_entry
     )

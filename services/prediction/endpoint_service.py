@@ -133,7 +133,7 @@ def list_endpoints(api: str, project: str, location: str) -> flask.Response:
 def create_endpoint(api: str, project: str, location: str) -> flask.Response:
     check_api(api)
     plane = control.current()
-    endpoint = body(None)
+    endpoint = body("endpoint.Endpoint")
     for field in _NOT_HERE:
         if endpoint.get(field):
             raise unimplemented(
@@ -170,13 +170,13 @@ def create_endpoint(api: str, project: str, location: str) -> flask.Response:
 
 def update_endpoint(api: str, project: str, location: str, endpoint: str) -> flask.Response:
     view = _view(api, project, location, endpoint)
-    _update(view, body(None), flask.request.args.get("updateMask") or "")
+    _update(view, body("endpoint.Endpoint"), flask.request.args.get("updateMask") or "")
     return respond(_fresh(view).to_json())
 
 
 def update_long_running(api: str, project: str, location: str, endpoint: str) -> flask.Response:
     view = _view(api, project, location, endpoint)
-    request = body({"endpoint"})
+    request = body("endpoint_service.UpdateEndpointLongRunningRequest")
     _update(view, request.get("endpoint") or {}, None)
     fresh = _fresh(view)
     return _finish(
@@ -237,7 +237,7 @@ def delete_endpoint(api: str, project: str, location: str, endpoint: str) -> fla
 def deploy_model(api: str, project: str, location: str, endpoint: str) -> flask.Response:
     view = _view(api, project, location, endpoint)
     plane = control.current()
-    request = body({"endpoint", "deployedModel", "trafficSplit"})
+    request = body("endpoint_service.DeployModelRequest")
     wanted = request.get("deployedModel")
     if not isinstance(wanted, dict) or not wanted.get("model"):
         raise invalid_argument("deployed_model.model is required.")
@@ -304,7 +304,7 @@ def _deployed_id(view: View, wanted: dict[str, Any], version: str) -> str:
 
 def undeploy_model(api: str, project: str, location: str, endpoint: str) -> flask.Response:
     view = _view(api, project, location, endpoint)
-    request = body({"endpoint", "deployedModelId", "trafficSplit"})
+    request = body("endpoint_service.UndeployModelRequest")
     deployed_id = str(request.get("deployedModelId") or "")
     deployed = view.deployed()
     if not any(d["id"] == deployed_id for d in deployed):
@@ -339,7 +339,7 @@ def undeploy_model(api: str, project: str, location: str, endpoint: str) -> flas
 
 def mutate_model(api: str, project: str, location: str, endpoint: str) -> flask.Response:
     view = _view(api, project, location, endpoint)
-    request = body({"endpoint", "deployedModel", "updateMask"})
+    request = body("endpoint_service.MutateDeployedModelRequest")
     if isinstance(view, ModelView):
         raise unimplemented(
             f"Endpoint {view.name} is model {view.model}'s own endpoint, which keeps no "

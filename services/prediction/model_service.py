@@ -38,7 +38,6 @@ from services.prediction.vertex_rest import LOCATION, body, check_api, matcher, 
 from shared.errors import ApiError, Code, invalid_argument, unimplemented
 
 _MODELS = f"{LOCATION}/models"
-_UPLOAD_FIELDS = frozenset({"parent", "parentModel", "modelId", "model", "serviceAccount"})
 _VERTEX_ALIAS = re.compile(r"^[a-z][a-zA-Z0-9-]{0,126}[a-z0-9-]$")
 _FILTER_FIELDS = {"display_name": "displayName", "displayName": "displayName"}
 
@@ -140,7 +139,7 @@ def list_versions(api: str, project: str, location: str, model: str) -> flask.Re
 def upload_model(api: str, project: str, location: str) -> flask.Response:
     check_api(api)
     plane = control.current()
-    request = body(_UPLOAD_FIELDS)
+    request = body("model_service.UploadModelRequest")
     model = request.get("model")
     if not isinstance(model, dict):
         raise invalid_argument("model is required: the Model to upload.")
@@ -203,7 +202,7 @@ def merge_aliases(api: str, project: str, location: str, model: str) -> flask.Re
     if not ref.version:
         raise invalid_argument("name must include the version: models/{model}@{version_id}.")
     plane = control.current()
-    request = body({"name", "versionAliases"})
+    request = body("model_service.MergeVersionAliasesRequest")
     changes = [str(a) for a in request.get("versionAliases") or []]
     if not changes:
         raise invalid_argument("version_aliases is required.")

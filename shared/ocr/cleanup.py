@@ -153,6 +153,12 @@ def flatten(grey: np.ndarray, background: np.ndarray) -> np.ndarray:
 
 def enhance_contrast(grey: np.ndarray) -> np.ndarray:
     low, high = np.percentile(grey, [2, 98])
+    if high - low < LOW_CONTRAST:
+        # On a sparse page (a few lines on a large sheet) fewer than 2% of the pixels are ink,
+        # so both percentiles are paper: take the ink's level from the pixels darker than it.
+        darker = grey[grey < high]
+        if darker.size:
+            low = min(low, float(np.percentile(darker, 2)))
     if high - low >= LOW_CONTRAST or high - low < FLAT:
         return grey
     # Stretch first, so CLAHE works on the full range; tiles of about 8 characters.

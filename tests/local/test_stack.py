@@ -1,5 +1,6 @@
 """The pipeline end to end on the local stack: image -> bucket notification -> Pub/Sub push ->
-vision -> result object + message on text-ready. Every part is a real process."""
+vision -> result object + message on text-ready; audio the same way through speech. Every part
+is a real process."""
 
 from __future__ import annotations
 
@@ -154,6 +155,31 @@ def test_an_image_ends_as_language_and_translation_results(stack):
     assert text.strip()
     assert text.strip() != "Barack Obama visited London in May."
     assert "Londres" in text or "London" in text
+
+
+def test_an_uploaded_wav_ends_as_language_and_translation_results(stack, tmp_path_factory):
+    from tests.services.speech.conftest import find_testdata, word_error_rate
+
+    clip = find_testdata(tmp_path_factory).librivox[0]  # "...mister John Dashwood had..."
+    bucket = stack.emulators.storage().bucket(f"{PROJECT}-audio")
+    bucket.blob("e2e/dashwood.wav").upload_from_string(clip.data, content_type="audio/wav")
+    source = f"gs://{PROJECT}-audio/e2e/dashwood.wav"
+    # The first audio event loads Whisper (~5 s) before recognising.
+    text_ready = _drain(stack, SINK, _for(source), timeout=90)
+    [spoken] = [m for m in text_ready if m.attributes["sourceUri"] == source]
+    assert spoken.attributes["producer"] == "speech"
+    assert word_error_rate([clip.transcript], [spoken.data.decode()]) <= 0.10
+
+    language = _drain(stack, f"projects/{PROJECT}/subscriptions/language-done-sink", _for(source))
+    [annotated] = [m for m in language if m.attributes["sourceUri"] == source]
+    entities = {e["name"]: e["type"] for e in json.loads(annotated.data)["entities"]}
+    assert entities.get("John Dashwood") == "PERSON", entities
+    translation = _drain(
+        stack, f"projects/{PROJECT}/subscriptions/translation-done-sink", _for(source)
+    )
+    [translated] = [m for m in translation if m.attributes["sourceUri"] == source]
+    assert translated.attributes["languageCode"] == "es"
+    assert translated.data.decode().strip()
 
 
 def test_the_vertex_host_routes_to_the_stacks_services(stack):

@@ -127,3 +127,17 @@ def test_request_log_carries_http_request_and_trace(client):
     assert entry["httpRequest"]["status"] == 400
     assert entry["logging.googleapis.com/trace"].endswith(f"/traces/{trace}")
     assert entry["severity"] == "INFO"
+
+
+def test_an_answer_over_cloud_runs_response_limit_is_refused_in_googles_shape(app, monkeypatch):
+    import shared.app
+
+    monkeypatch.setattr(shared.app, "MAX_RESPONSE_BYTES", 64)
+
+    @app.get("/v1/huge")
+    def huge():
+        return proto_response(vision.Feature(model="x" * 100))
+
+    response = app.test_client().get("/v1/huge")
+    assert response.status_code == 400
+    assert "over the 64-byte limit of one answer" in _error(response)["message"]

@@ -13,6 +13,7 @@ from google.cloud.aiplatform_v1 import types
 from tests.services.batch_prediction import models
 from tests.services.batch_prediction.conftest import (
     DATA,
+    JOBS,
     OUT,
     PARENT,
     job_client,
@@ -229,3 +230,38 @@ def test_two_worker_processes_write_what_one_process_writes(bp, client, two_work
     assert outputs(bp.gcs, one.output_info.gcs_output_directory) == outputs(
         bp.gcs, two.output_info.gcs_output_directory
     )
+
+
+def test_nothing_invalid_is_stored_and_an_unreadable_record_is_left_out(bp, service, client):
+    import requests
+
+    jobs_url = f"{service.url}/v1/{PARENT}/batchPredictionJobs"
+    before = {job.name for job in client.list_batch_prediction_jobs(parent=PARENT)}
+    body = {
+        "displayName": unique("huge"),
+        "model": "clf",
+        "inputConfig": {"instancesFormat": "jsonl", "gcsSource": {"uris": [f"gs://{DATA}/x"]}},
+        "outputConfig": {
+            "predictionsFormat": "jsonl",
+            "gcsDestination": {"outputUriPrefix": "gs://o/p"},
+        },
+        "manualBatchTuningParameters": {"batchSize": 10},
+    }
+    for bad in (
+        {"manualBatchTuningParameters": {"batchSize": 10**30}},
+        {"manualBatchTuningParameters": {"batchSize": "x"}},
+        {"inputConfig": "x"},
+        {"labels": "x"},
+    ):
+        response = requests.post(jobs_url, json={**body, **bad}, timeout=10)
+        assert response.status_code == 400, response.text
+        assert "Invalid value at 'batch_prediction_job." in response.json()["error"]["message"]
+
+    # A record that cannot be read (written by hand, a bad deploy...) is skipped in listings.
+    upload(bp.gcs, f"gs://{JOBS}/batchPredictionJobs/999999.json", b"{not json")
+    listed = {job.name for job in client.list_batch_prediction_jobs(parent=PARENT)}
+    assert before <= listed
+    assert not any(name.endswith("/999999") for name in listed)
+    # Asked for by name, it is Google's DATA_LOSS, not a crash.
+    unreadable = requests.get(f"{jobs_url}/999999", timeout=10)
+    assert unreadable.json()["error"]["status"] == "DATA_LOSS"

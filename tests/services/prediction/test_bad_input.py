@@ -157,3 +157,59 @@ def test_a_corrupt_version_leaves_the_others_serving(client, trained, prediction
     with pytest.raises(exceptions.BadRequest, match="version '2' failed to load"):
         client.explain(endpoint=endpoint_name("broken"), instances=[row], deployed_model_id="2")
     assert "model version failed to load" in prediction_service.logs()
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "field"),
+    [
+        (
+            "explain",
+            b'{"instances": [[1]], "explanationSpecOverride": "x"}',
+            "explanation_spec_override",
+        ),
+        (
+            "rawPredict",
+            b'{"httpBody": {"contentType": "application/json", "data": 5}}',
+            "http_body.data",
+        ),
+        ("predict", b'{"instances": [[1e400]]}', None),
+    ],
+)
+def test_wrong_types_name_the_field_in_googles_words(prediction_service, method, body, field):
+    url = f"{prediction_service.url}/v1/{endpoint_name('cancer')}:{method}"
+    status, answer = post(url, body)
+    assert status == 400
+    assert answer["error"]["message"].startswith("Invalid JSON payload received.")
+    if field:
+        assert f"Invalid value at '{field}'" in answer["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "models:upload",
+            {"model": {"displayName": "m", "artifactUri": 999}},
+            "model.artifact_uri",
+        ),
+        (
+            "models:upload",
+            {"model": {"displayName": "m", "containerSpec": 1.5}},
+            "model.container_spec",
+        ),
+        ("models:upload", {"model": "x"}, "model"),
+        (
+            "endpoints/cancer:deployModel",
+            {"deployedModel": {"model": 1e308}},
+            "deployed_model.model",
+        ),
+        ("endpoints", {"displayName": "e", "labels": "x"}, "labels"),
+    ],
+)
+def test_vertex_control_plane_bodies_are_checked_against_vertex_messages(
+    prediction_service, path, body, field
+):
+    url = f"{prediction_service.url}/v1/projects/test-project/locations/us-central1/{path}"
+    status, answer = post(url, json.dumps(body).encode())
+    assert status == 400, answer
+    assert f"Invalid value at '{field}'" in answer["error"]["message"]

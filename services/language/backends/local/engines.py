@@ -29,6 +29,12 @@ log = logging.getLogger("services.language.engines")
 # spaCy's default max_length is 1,000,000 characters; Google's document limit is 1,000,000
 # bytes, which is never more characters than that, but HTML documents pass through whole.
 MAX_CHARACTERS = 1_000_000
+# spaCy's parser and tagger need about 1 GB of temporary memory per 100,000 characters of one
+# Doc (spaCy's documentation of `max_length`): a 1 MB document parsed whole took 51 s and 2.9 GB.
+# Longer texts are parsed in pieces of about this size, cut after a paragraph or a sentence,
+# and joined back into one Doc, so memory stays bounded by the piece, not the document.
+PIECE_CHARACTERS = 20_000
+_CUTS = ("\n\n", "\n", ". ", "? ", "! ", " ")
 
 
 class Engines:
@@ -46,7 +52,13 @@ class Engines:
         nlp = self._get_nlp()
         disable = [] if entities else ["ner"]
         with self._nlp_lock:
-            return nlp(text, disable=disable)
+            if len(text) <= PIECE_CHARACTERS:
+                return nlp(text, disable=disable)
+            from spacy.tokens import Doc
+
+            # One piece at a time: `pipe` batches 1,000 texts together by default.
+            docs = list(nlp.pipe(pieces(text, PIECE_CHARACTERS), batch_size=1, disable=disable))
+            return Doc.from_docs(docs, ensure_whitespace=False)
 
     def polarity(self, text: str) -> dict[str, float]:
         return self._get_vader().polarity_scores(text)
@@ -88,6 +100,22 @@ class Engines:
                 with self._loading("VADER"):
                     self._vader = Analyzer()
             return self._vader
+
+
+def pieces(text: str, size: int) -> Iterator[str]:
+    """`text` cut into consecutive pieces of at most about `size` characters, each ending after
+    a paragraph break, a line break, a sentence end or a space where there is one, so that
+    joined they are `text` again and few sentences are split."""
+    start = 0
+    while len(text) - start > size:
+        window = text[start : start + size]
+        end = next(
+            (start + at + len(cut) for cut in _CUTS if (at := window.rfind(cut)) > size // 2),
+            start + size,
+        )
+        yield text[start:end]
+        start = end
+    yield text[start:]
 
 
 def _model_location(name: str) -> Any:
