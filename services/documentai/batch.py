@@ -158,7 +158,7 @@ class BatchRunner:
 
     def _one(self, uri, mime_type, destination, request, processor, limits) -> status_pb2.Status:
         try:
-            mime_type = mime_type or _guess_mime(uri)
+            mime_type = mime_type or guess_mime_type(uri)
             process_request = documentai.ProcessRequest(
                 name=request.name,
                 gcs_document=documentai.GcsDocument(gcs_uri=uri, mime_type=mime_type),
@@ -203,7 +203,7 @@ _EXTENSIONS = {
 }
 
 
-def _guess_mime(uri: str) -> str:
+def guess_mime_type(uri: str) -> str:
     """A prefix's objects come without a mime type: Google goes by the object's content
     type; the file extension says the same for what this reads."""
     extension = posixpath.splitext(uri)[1].lower()

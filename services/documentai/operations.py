@@ -28,6 +28,8 @@ METADATA_TYPE = "type.googleapis.com/google.cloud.documentai.v1.BatchProcessMeta
 RESPONSE_TYPE = "type.googleapis.com/google.cloud.documentai.v1.BatchProcessResponse"
 State = documentai.BatchProcessMetadata.State
 PREFIX = "documentai/operations"
+# Read-modify-write rounds before giving up when other instances keep writing a record.
+_ATTEMPTS = 5
 
 
 def now() -> str:
@@ -60,6 +62,11 @@ class Operations:
         return record
 
     def get(self, name: str) -> dict[str, Any]:
+        return self._get(name)[0]
+
+    def _get(self, name: str) -> tuple[dict[str, Any], int]:
+        """The record and its object's generation (for a write that must not lose a cancel
+        written meanwhile by another instance)."""
         op_id = name.rsplit("/", 1)[-1]
         if not op_id.isdigit():
             raise not_found(f"Operation {name!r} not found.")
@@ -69,7 +76,7 @@ class Operations:
         record = json.loads(found[0])
         if record.get("name") != name and not _same_operation(record.get("name", ""), name):
             raise not_found(f"Operation {name!r} not found.")
-        return record
+        return record, found[1]
 
     def list(self, parent: str) -> list[dict[str, Any]]:
         if not self._bucket:
@@ -97,37 +104,60 @@ class Operations:
         """Write the batch's progress; False (nothing written) when a cancel has arrived and
         the batch should stop."""
         with self._lock:
-            current = self.get(name)
-            state = current["metadata"].get("state")
-            cancelling = state in ("CANCELLING", "CANCELLED")
-            if cancelling and not done:
-                return False
-            if cancelling:
-                metadata.state = State.CANCELLED
-                metadata.state_message = "Cancelled on request."
-                error = ApiError(Code.CANCELLED, "Operation was cancelled.")
-            metadata.update_time = now()
-            record: dict[str, Any] = {
-                "name": name,
-                "metadata": _metadata_json(metadata),
-                "done": done,
-            }
-            if done:
-                if error is not None:
-                    record["error"] = {"code": int(error.code), "message": error.message}
-                else:
-                    record["response"] = {"@type": RESPONSE_TYPE}
-            self._write(name, record)
+            for attempt in range(_ATTEMPTS):
+                current, generation = self._get(name)
+                state = current["metadata"].get("state")
+                cancelling = state in ("CANCELLING", "CANCELLED")
+                if cancelling and not done:
+                    return False
+                if cancelling:
+                    metadata.state = State.CANCELLED
+                    metadata.state_message = "Cancelled on request."
+                    error = ApiError(Code.CANCELLED, "Operation was cancelled.")
+                metadata.update_time = now()
+                record: dict[str, Any] = {
+                    "name": name,
+                    "metadata": _metadata_json(metadata),
+                    "done": done,
+                }
+                if done:
+                    if error is not None:
+                        record["error"] = {"code": int(error.code), "message": error.message}
+                    else:
+                        record["response"] = {"@type": RESPONSE_TYPE}
+                if self._write_checked(name, record, generation, last=attempt == _ATTEMPTS - 1):
+                    return True
             return True
 
     def cancel(self, name: str) -> None:
         with self._lock:
-            record = self.get(name)
-            if record.get("done"):
-                return  # Google: cancelling a finished operation does nothing
-            record["metadata"]["state"] = "CANCELLING"
-            record["metadata"]["updateTime"] = now()
-            self._write(name, record)
+            for attempt in range(_ATTEMPTS):
+                record, generation = self._get(name)
+                if record.get("done"):
+                    return  # Google: cancelling a finished operation does nothing
+                record["metadata"]["state"] = "CANCELLING"
+                record["metadata"]["updateTime"] = now()
+                if self._write_checked(name, record, generation, last=attempt == _ATTEMPTS - 1):
+                    return
+
+    def _write_checked(
+        self, name: str, record: dict[str, Any], generation: int, *, last: bool
+    ) -> bool:
+        """Write unless the record changed since it was read (another instance cancelled);
+        False to read it again. The last attempt raises ABORTED (retried by the caller)."""
+        op_id = name.rsplit("/", 1)[-1]
+        try:
+            self._storage.write_checked(
+                self._location(op_id),
+                json.dumps(record, separators=(",", ":")),
+                generation,
+                content_type="application/json",
+            )
+        except ApiError as error:
+            if error.code == Code.ABORTED and not last:
+                return False
+            raise
+        return True
 
     def _write(self, name: str, record: dict[str, Any]) -> None:
         op_id = name.rsplit("/", 1)[-1]

@@ -22,9 +22,10 @@ import flask
 from google.cloud import documentai_v1 as documentai
 
 from services.documentai import operations as ops
+from services.documentai.backends.base import Limits
 from shared import protojson
 from shared.app import json_body, proto_response, wants_enum_ints
-from shared.errors import invalid_argument
+from shared.errors import invalid_argument, not_found
 from shared.service import context_of
 
 _LOC = "/v1/projects/<project>/locations/<location>"
@@ -78,8 +79,6 @@ def process(
     request = protojson.parse(documentai.ProcessRequest, json_body())
     request.name = name
     context = _context()
-    from services.documentai.backends.base import Limits
-
     limits = Limits(online=True, max_bytes=context.settings.max_document_bytes)
     return proto_response(context.backend.process(request, config.type, limits))
 
@@ -124,8 +123,6 @@ def get_processor_type(project: str, location: str, kind: str) -> flask.Response
     for found in _context().processors.processor_types(parent):
         if found.type_ == kind:
             return proto_response(found)
-    from shared.errors import not_found
-
     raise not_found(f"Processor type '{parent}/processorTypes/{kind}' not found.")
 
 

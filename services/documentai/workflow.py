@@ -18,7 +18,7 @@ from google.cloud import documentai_v1 as documentai
 
 from services.documentai import shards
 from services.documentai.backends.base import Limits
-from services.documentai.batch import _guess_mime
+from services.documentai.batch import guess_mime_type
 from shared import events, textready, workflow
 from shared.errors import ApiError
 from shared.storage import GcsUri
@@ -47,7 +47,7 @@ def handle(event: events.Event, context) -> workflow.Outcome:
             settings.google_cloud_project, settings.location, processor_id
         )
         kind = context.processors.types[config.type]
-        mime_type = obj.content_type if obj.content_type in _TYPES else _guess_mime(obj.name)
+        mime_type = obj.content_type if obj.content_type in _TYPES else guess_mime_type(obj.name)
         name = (
             f"projects/{settings.google_cloud_project}/locations/{settings.location}"
             f"/processors/{processor_id}"

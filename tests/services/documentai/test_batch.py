@@ -185,3 +185,26 @@ def test_bad_batch_requests(client, buckets):
                 f"gs://{OUTPUTS}/run-5",
             )
         )
+
+
+def test_cancelling_a_running_batch_stops_it(client, buckets, scans):
+    inputs, _ = buckets
+    for k in range(6):
+        inputs.blob(f"slow/scan-{k}.png").upload_from_string(
+            scans[k % len(scans)], content_type="image/png"
+        )
+    operation = client.batch_process_documents(
+        request=_request(
+            documentai.BatchDocumentsInputConfig(
+                gcs_prefix=documentai.GcsPrefix(gcs_uri_prefix=f"gs://{INPUTS}/slow/")
+            ),
+            f"gs://{OUTPUTS}/run-cancel",
+            processor="ocr",
+        )
+    )
+    client.cancel_operation(request={"name": operation.operation.name})
+    with pytest.raises(exceptions.GoogleAPICallError, match="cancelled"):
+        operation.result(timeout=120)
+    assert operation.metadata.state == State.CANCELLED
+    done = [s for s in operation.metadata.individual_process_statuses if s.output_gcs_destination]
+    assert len(done) < 6

@@ -88,9 +88,8 @@ def _pairs(segment: list[Word]) -> list[tuple[list[Word], list[Word]]]:
     pairs = []
     start = 0
     for n, k in enumerate(ends):
+        # A colon standing apart ("Total :") is a word of its own: the label ends with it.
         label_start = max(start, k - MAX_LABEL_WORDS + 1)
-        if segment[k].text == ":" and k > label_start:
-            pass  # "Total :" - the colon stands apart; the label is what precedes it
         name = segment[label_start : k + 1]
         if n + 1 < len(ends):
             nxt = ends[n + 1]
