@@ -1,6 +1,8 @@
-"""What a reader hands the pipeline: a page already in original pixels, and how sure the engine
-was of it (the mean word confidence, in [0, 1]), which the pipeline uses to compare readings of
-the same image turned different ways."""
+"""What a reader hands the pipeline: a page already in original pixels, how sure the engine
+was of it (the mean word confidence, in [0, 1]) and, where the engine has a dictionary, the
+share of its words found there. The pipeline compares readings of the same image turned
+different ways by `score`: an engine reading text upside down is often fairly sure of nonsense
+(blurred or tiny print), but the nonsense is not in its dictionary."""
 
 from __future__ import annotations
 
@@ -18,6 +20,16 @@ if TYPE_CHECKING:
 class Reading:
     page: Page
     confidence: float  # mean word confidence, 0 when nothing was read
+    # Share of the words of three letters or more that are dictionary words; None when the
+    # engine has no dictionary or there are no such words.
+    dictionary: float | None = None
+
+    @property
+    def score(self) -> float:
+        """Confidence, weighed down by words that are not words (at most by 40%)."""
+        if self.dictionary is None:
+            return self.confidence
+        return self.confidence * (0.6 + 0.4 * self.dictionary)
 
     @property
     def characters(self) -> int:
