@@ -70,7 +70,9 @@ class Recogniser:
         languages = self.languages(hints)
         prepared = prepare(image)
         best = first = self.reader.read(prepared, languages)
-        if not detect_orientation or best.confidence >= CONFIDENT_READING:
+        # An engine may say where its own confidences part upright from turned text.
+        confident = getattr(self.reader, "confident_reading", CONFIDENT_READING)
+        if not detect_orientation or best.sureness >= confident:
             return best.page
         for turns in ((180,), (90, 270)):
             for degrees in turns:
@@ -79,7 +81,7 @@ class Recogniser:
                 reading = self.reader.read(turned, languages)
                 if _better(reading, best, TURN_MARGIN if best is first else 0.0):
                     best = reading
-            if best.confidence >= CONFIDENT_READING:
+            if best.sureness >= confident:
                 break
         return best.page
 

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from shared.ocr.preprocess import Prepared
 
 
+# Upright Latin text reads at 1.5-2.6 characters per line height of length (PP-OCR's line boxes,
+# the OCR set), upside-down text at 0.3-0.9.
+PLAUSIBLE_DENSITY = 1.3
+
+
 @dataclasses.dataclass(frozen=True)
 class Reading:
     page: Page
@@ -23,13 +28,23 @@ class Reading:
     # Share of the words of three letters or more that are dictionary words; None when the
     # engine has no dictionary or there are no such words.
     dictionary: float | None = None
+    # Characters read per line height of line length, where the engine's confidence needs it.
+    density: float | None = None
+
+    @property
+    def sureness(self) -> float:
+        """Confidence, weighed down when far fewer characters were read than the lines' length
+        holds (PP-OCR reads upside-down text as a few confident letters)."""
+        if self.density is None:
+            return self.confidence
+        return self.confidence * min(1.0, self.density / PLAUSIBLE_DENSITY)
 
     @property
     def score(self) -> float:
-        """Confidence, weighed down by words that are not words (at most by 40%)."""
+        """`sureness`, weighed down by words that are not words (at most by 40%)."""
         if self.dictionary is None:
-            return self.confidence
-        return self.confidence * (0.6 + 0.4 * self.dictionary)
+            return self.sureness
+        return self.sureness * (0.6 + 0.4 * self.dictionary)
 
     @property
     def characters(self) -> int:
