@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -50,12 +51,20 @@ class Prepared:
 
     def to_original(self, points: list[tuple[float, float]]) -> list[tuple[int, int]]:
         """Map processed-image points back, clipped to the original image."""
+        return self.mapper()(points)
+
+    def mapper(self) -> Callable[[list[tuple[float, float]]], list[tuple[int, int]]]:
+        """`to_original` with the inverse computed once (a page has thousands of boxes)."""
         inverse = np.linalg.inv(self.matrix)
         width, height = self.original_size
-        mapped = []
-        for x, y in points:
-            ox, oy, _ = inverse @ np.array([x, y, 1.0])
-            mapped.append((round(min(max(ox, 0), width)), round(min(max(oy, 0), height))))
+
+        def mapped(points: list[tuple[float, float]]) -> list[tuple[int, int]]:
+            xy = np.asarray(points, dtype=float).reshape(-1, 2)
+            out = xy @ inverse[:2, :2].T + inverse[:2, 2]
+            out[:, 0] = np.clip(out[:, 0], 0, width)
+            out[:, 1] = np.clip(out[:, 1], 0, height)
+            return [(round(x), round(y)) for x, y in out.tolist()]
+
         return mapped
 
     def pil(self) -> Image.Image:

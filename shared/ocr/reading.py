@@ -55,9 +55,11 @@ def box_builder(prepared: Prepared) -> Callable[[tuple[float, float, float, floa
     """A function from a box in the processed image (left, top, right, bottom) to its four
     corners in the original image, in the upright text's reading order."""
 
+    to_original = prepared.mapper()
+
     def box(rect: tuple[float, float, float, float]) -> Box:
         x1, y1, x2, y2 = rect
-        a, b, c, d = prepared.to_original([(x1, y1), (x2, y1), (x2, y2), (x1, y2)])
+        a, b, c, d = to_original([(x1, y1), (x2, y1), (x2, y2), (x1, y2)])
         return (a, b, c, d)
 
     return box
