@@ -87,3 +87,16 @@ def test_orientation_of_a_single_line_is_reported(tesseract, rotate):
     # `rotate` turns the image counter-clockwise: the text then stands turned clockwise by
     # 360 - rotate, which is what the page reports.
     assert page.orientation == (360 - rotate) % 360
+
+
+def test_bench_parts_are_drawn_apart_from_the_tested_ones():
+    from local.samples import HARD_CONDITIONS
+
+    tested = {line for part in PARTS for s in ocr_set(part) for line in s.spec.lines}
+    fresh, hard = ocr_set("fresh", 1, seed=3), ocr_set("hard", 2, seed=3)
+    assert {s.condition for s in fresh} == set(OCR_CONDITIONS)
+    assert {s.condition for s in hard} == set(HARD_CONDITIONS)
+    assert not tested & {line for s in fresh + hard for line in s.spec.lines}
+    assert ocr_set("fresh", 1, seed=3) == fresh  # the same seed draws the same images
+    with pytest.raises(ValueError):
+        ocr_set("other")
