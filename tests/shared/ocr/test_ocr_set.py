@@ -98,5 +98,5 @@ def test_bench_parts_are_drawn_apart_from_the_tested_ones():
     assert {s.condition for s in hard} == set(HARD_CONDITIONS)
     assert not tested & {line for s in fresh + hard for line in s.spec.lines}
     assert ocr_set("fresh", 1, seed=3) == fresh  # the same seed draws the same images
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="part must be"):
         ocr_set("other")
