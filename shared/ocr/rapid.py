@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from shared.errors import invalid_argument
+from shared.errors import ApiError, Code, invalid_argument
 from shared.ocr import spacing
 from shared.ocr.preprocess import Prepared
 from shared.ocr.reading import Reading
@@ -86,7 +86,14 @@ class RapidOcrReader:
     confident_reading = 0.80
 
     def __init__(self, max_engines: int = 2, threads: int = 2) -> None:
-        import rapidocr  # the extra `ocr-accurate`; checked here so a missing install is clear
+        try:
+            import rapidocr  # the extra `ocr-accurate`
+        except ImportError as error:
+            raise ApiError(
+                Code.UNAVAILABLE,
+                "The rapidocr OCR engine is not installed: pip install -e '.[ocr-accurate]' "
+                "(or set OCR_ENGINE=tesseract).",
+            ) from error
 
         folder = os.path.join(os.path.dirname(rapidocr.__file__), "models")
         self._params = {key: os.path.join(folder, name) for key, name in _MODELS.items()}
