@@ -7,8 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
-# Extras installed into .venv: the offline engines, LABEL_DETECTION's model, and test tools.
-EXTRAS ?= local,labels,prediction,beam,dev
+# Extras installed into .venv: the offline engines (RapidOCR among them), LABEL_DETECTION's model,
+# and test tools.
+EXTRAS ?= local,ocr-accurate,labels,prediction,beam,dev
 
 .PHONY: install system-packages test lint format demo clean deploy-plan deploy cloudbuild
 

@@ -4,10 +4,13 @@ the test run.
 
     .venv/bin/python bench/vision.py [--rounds 5] [--per-condition 2] [--engines tesseract,rapidocr]
     .venv/bin/python bench/vision.py --rounds 1 --per-condition 1 --engines tesseract --no-service
+    .venv/bin/python bench/vision.py --rounds 1 --per-condition 3 --sets fresh,hard --no-service
 
-Per condition (`local.samples.OCR_CONDITIONS`, both parts of the generated OCR set): mean and
-worst CER and the median latency of the shared engine in-process, for each engine installed;
-then the latency of clean images against hard ones.
+Per condition (`local.samples.OCR_CONDITIONS`; `--sets`: the generated OCR set's two parts,
+"set", and the images nothing was tuned on, "fresh" and "hard", see `local.samples.ocr_set`):
+mean and worst CER and the median latency of the shared engine in-process, for each engine;
+then the latency of clean images against hard ones (wall clock and CPU: on a shared machine
+the CPU time is the steadier figure).
 
 Peers, in one run, on the same rendered images:
 - `tesseract direct`: tesserocr, warm engine, the image as it is (what a user would write);
@@ -34,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from bench import _proc  # noqa: E402
 from local.clients import api_client  # noqa: E402
 from local.samples import (  # noqa: E402
+    HARD_CONDITIONS,
     OCR_CONDITIONS,
     OcrSample,
     TextImage,
@@ -65,35 +69,43 @@ CASES = [
 ]
 
 
-def timed(function, rounds: int) -> tuple[float, object]:
+def timed(function, rounds: int, cpu: list[float] | None = None) -> tuple[float, object]:
+    """Median wall seconds over `rounds` warm runs (and each run's CPU seconds into `cpu`)."""
     result = function()  # warm-up, not counted
     samples = []
     for _ in range(rounds):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         result = function()
         samples.append(time.perf_counter() - started)
+        if cpu is not None:
+            cpu.append(time.process_time() - started_cpu)
     return statistics.median(samples), result
 
 
 def condition_rows(
     read: Callable[[Image.Image], str], samples: list[OcrSample], rounds: int
-) -> list[tuple[OcrSample, float, float]]:
-    """(sample, CER, median seconds) for each sample read by `read`."""
+) -> list[tuple[OcrSample, float, float, float]]:
+    """(sample, CER, median seconds, median CPU seconds) for each sample read by `read`."""
     rows = []
     for sample in samples:
         image = render(sample.spec)
-        seconds, text = timed(lambda image=image: read(image), rounds)
-        rows.append((sample, cer(sample.reference, str(text)), seconds))
+        cpu: list[float] = []
+        seconds, text = timed(lambda image=image: read(image), rounds, cpu)
+        rows.append((sample, cer(sample.reference, str(text)), seconds, statistics.median(cpu)))
     return rows
 
 
-def print_condition_table(results: dict[str, list[tuple[OcrSample, float, float]]]) -> None:
+def print_condition_table(
+    results: dict[str, list[tuple[OcrSample, float, float, float]]], title: str
+) -> None:
     """One line per condition, mean CER / worst CER / median ms for each engine."""
     engines = list(results)
-    print("\nOCR per condition: mean CER / worst CER / median ms (warm, in-process)")
+    print(f"\nOCR per condition, {title}: mean CER / worst CER / median ms (warm, in-process)")
     print(f"{'condition':<18}" + "".join(f" | {name:^24}" for name in engines))
     conditions = [
-        c for c in OCR_CONDITIONS if any(r[0].condition == c for r in results[engines[0]])
+        c
+        for c in [*OCR_CONDITIONS, *HARD_CONDITIONS]
+        if any(r[0].condition == c for r in results[engines[0]])
     ]
     for condition in [*conditions, "all"]:
         line = f"{condition:<18}"
@@ -106,14 +118,17 @@ def print_condition_table(results: dict[str, list[tuple[OcrSample, float, float]
             )
         print(line)
     for name in engines:
-        clean = [r[2] for r in results[name] if r[0].condition == "clean"]
-        hard = [r[2] for r in results[name] if r[0].condition != "clean"]
-        count = len(results[name])
-        print(
-            f"{name}: {count} images; latency clean median "
-            f"{statistics.median(clean) * 1e3:.0f} ms, "
-            f"hard median {statistics.median(hard) * 1e3:.0f} ms, hard max {max(hard) * 1e3:.0f} ms"
-        )
+        clean = [r for r in results[name] if r[0].condition == "clean"]
+        hard = [r for r in results[name] if r[0].condition != "clean"]
+        line = f"{name}: {len(results[name])} images; latency"
+        for label, rows in (("clean", clean), ("hard", hard)):
+            if rows:
+                wall = statistics.median(r[2] for r in rows) * 1e3
+                cpu = statistics.median(r[3] for r in rows) * 1e3
+                line += f" {label} median {wall:.0f} ms (CPU {cpu:.0f} ms),"
+        if hard:
+            line += f" hard max {max(r[2] for r in hard) * 1e3:.0f} ms"
+        print(line)
 
 
 def engine_readers(names: list[str]) -> dict[str, Callable[[Image.Image], str]]:
@@ -134,14 +149,26 @@ def main() -> None:
     )
     parser.add_argument("--engines", default="tesseract,rapidocr")
     parser.add_argument("--no-service", action="store_true", help="only the per-condition table")
+    parser.add_argument(
+        "--sets", default="set", help="comma-separated: set (tuning + held-out), fresh, hard"
+    )
+    parser.add_argument("--seed", type=int, default=9, help="the fresh and hard sets' seed")
     args = parser.parse_args()
 
-    samples = ocr_set("tuning", args.per_condition) + ocr_set("held-out", args.per_condition)
-    results = {
-        name: condition_rows(read, samples, args.rounds)
-        for name, read in engine_readers(args.engines.split(",")).items()
-    }
-    print_condition_table(results)
+    readers = engine_readers(args.engines.split(","))
+    for name in args.sets.split(","):
+        if name == "set":
+            samples = ocr_set("tuning", args.per_condition) + ocr_set(
+                "held-out", args.per_condition
+            )
+            title = "the OCR set (tuning + held-out)"
+        else:
+            samples = ocr_set(name, args.per_condition, seed=args.seed)
+            title = f"{name} images (seed {args.seed}, never tuned on)"
+        results = {
+            engine: condition_rows(read, samples, args.rounds) for engine, read in readers.items()
+        }
+        print_condition_table(results, title)
     if args.no_service:
         return
 

@@ -4,13 +4,15 @@
 
 | variable | default | meaning |
 |---|---|---|
+| `VISION_OCR_ENGINE` | `tesseract` | `tesseract` or `rapidocr` (extra `ocr-accurate`; README) |
 | `VISION_OCR_LANGUAGES` | `en` | OCR languages when a request gives no `languageHints` |
 | `VISION_TESSDATA` | Debian's | directory of Tesseract `*.traineddata` |
 | `VISION_IMAGE_URI_ALLOWED_HOSTS` | none | hosts that `imageUri` may fetch from over http(s) |
 | `VISION_MAX_IMAGE_BYTES` | 20971520 | largest image file (Google's limit: 20 MB) |
 | `VISION_MAX_IMAGE_PIXELS` | 50000000 | largest image, in pixels, checked before decoding |
 | `VISION_WORKFLOW_FEATURES` | `DOCUMENT_TEXT_DETECTION` | features the workflow asks for |
-| `VISION_OCR_ENGINES` | 2 | warm Tesseract engines per language set (memory vs. parallelism) |
+| `VISION_OCR_ENGINES` | 2 | warm OCR engines per language set (memory vs. parallelism) |
+| `VISION_OCR_THREADS` | 2 | threads one rapidocr reading may use |
 """
 
 from __future__ import annotations

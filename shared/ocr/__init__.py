@@ -11,7 +11,8 @@ for its settings loads none of them.
 
 Modules: `settings.py` (the shared settings), `types.py` (the result), `languages.py` (language
 codes and data, pure Python), `preprocess.py` (clean-up with the geometry kept),
-`pipeline.py` (clean-up, reading, orientation), `tesseract.py` (the Tesseract reader).
+`pipeline.py` (clean-up, reading, orientation), `tesseract.py` (the Tesseract reader),
+`rapid.py` (the RapidOCR reader, `OCR_ENGINE=rapidocr`).
 """
 
 from __future__ import annotations
@@ -21,16 +22,22 @@ from typing import TYPE_CHECKING
 from shared.ocr.settings import OcrSettings
 
 if TYPE_CHECKING:
-    from shared.ocr.pipeline import Recogniser
+    from shared.ocr.pipeline import Reader, Recogniser
 
 __all__ = ["OcrSettings", "Recogniser", "create_engine"]
 
 
 def create_engine(settings: OcrSettings) -> Recogniser:
-    """The configured engine, ready to read (language data is checked here; models load on
-    first use)."""
+    """The configured engine (`settings.ocr_engine`), ready to read (Tesseract's language data
+    and RapidOCR's install are checked here; models load on first use)."""
     from shared.ocr.pipeline import Recogniser
-    from shared.ocr.tesseract import TesseractReader
 
-    reader = TesseractReader(settings.tessdata, max_per_key=settings.ocr_engines)
+    if settings.ocr_engine == "rapidocr":
+        from shared.ocr.rapid import RapidOcrReader
+
+        reader: Reader = RapidOcrReader(settings.ocr_engines, settings.ocr_threads)
+    else:
+        from shared.ocr.tesseract import TesseractReader
+
+        reader = TesseractReader(settings.tessdata, max_per_key=settings.ocr_engines)
     return Recogniser(reader, settings.ocr_languages)

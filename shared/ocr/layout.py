@@ -75,23 +75,29 @@ def lines_run_down(grey: np.ndarray) -> bool:
 def estimate_skew(grey: np.ndarray) -> float:
     """Angle in degrees (counter-clockwise positive) that levels the text lines: the one whose
     horizontal projection profile has the largest variance, coarse then fine."""
-    binary = binarise(grey)
-    small_scale = min(1.0, 1000.0 / max(binary.shape))
-    if small_scale < 1.0:
-        binary = cv2.resize(
-            binary, None, fx=small_scale, fy=small_scale, interpolation=cv2.INTER_AREA
-        )
+    full = binarise(grey)
+    # The coarse search (31 angles) on a copy of at most 500 px, the fine one (11) on 1000 px:
+    # a 1-degree step needs no more, and the search was half the clean-up's time.
+    binary, coarse = _shrunk(full, 1000.0), _shrunk(full, 500.0)
     if np.count_nonzero(binary) < 50:
         return 0.0
 
-    def score(angle: float) -> float:
-        rotated = _rotate(binary, angle, border=0)
+    def score(image: np.ndarray, angle: float) -> float:
+        rotated = _rotate(image, angle, border=0)
         profile = rotated.sum(axis=1, dtype=np.float64)
         return float(np.var(profile))
 
-    best = max(np.arange(-MAX_SKEW_DEGREES, MAX_SKEW_DEGREES + 0.1, 1.0), key=score)
-    fine = np.arange(best - 1.0, best + 1.01, 0.1)
-    return float(max(fine, key=score))
+    angles = np.arange(-MAX_SKEW_DEGREES, MAX_SKEW_DEGREES + 0.1, 1.0)
+    best = max(angles, key=lambda angle: score(coarse, angle))
+    fine = np.arange(best - 1.0, best + 1.01, 0.2)
+    return float(max(fine, key=lambda angle: score(binary, angle)))
+
+
+def _shrunk(binary: np.ndarray, longest: float) -> np.ndarray:
+    scale = min(1.0, longest / max(binary.shape))
+    if scale >= 1.0:
+        return binary
+    return cv2.resize(binary, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
 
 def _rotate(image: np.ndarray, angle: float, border: int) -> np.ndarray:

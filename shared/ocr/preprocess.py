@@ -11,7 +11,7 @@ detector says so: see `cleanup.py` and `layout.py`):
 4. uneven paper (gradients, shadows) flattened by dividing by the paper's own brightness;
 5. Gaussian noise removed with non-local means;
 6. scale so the median character height is about `TARGET_CHAR_HEIGHT` px (never more than 4x,
-   never down below 1x unless the image is huge);
+   never down below 1x unless the image is huge), then sharpened if the edges were blurred;
 7. contrast stretched with CLAHE when the ink and paper are close (low-contrast photos);
 8. lines running down the image turned across (a quarter turn; which way round is decided by
    comparing readings in `pipeline.py`);
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -50,12 +51,20 @@ class Prepared:
 
     def to_original(self, points: list[tuple[float, float]]) -> list[tuple[int, int]]:
         """Map processed-image points back, clipped to the original image."""
+        return self.mapper()(points)
+
+    def mapper(self) -> Callable[[list[tuple[float, float]]], list[tuple[int, int]]]:
+        """`to_original` with the inverse computed once (a page has thousands of boxes)."""
         inverse = np.linalg.inv(self.matrix)
         width, height = self.original_size
-        mapped = []
-        for x, y in points:
-            ox, oy, _ = inverse @ np.array([x, y, 1.0])
-            mapped.append((round(min(max(ox, 0), width)), round(min(max(oy, 0), height))))
+
+        def mapped(points: list[tuple[float, float]]) -> list[tuple[int, int]]:
+            xy = np.asarray(points, dtype=float).reshape(-1, 2)
+            out = xy @ inverse[:2, :2].T + inverse[:2, 2]
+            out[:, 0] = np.clip(out[:, 0], 0, width)
+            out[:, 1] = np.clip(out[:, 1], 0, height)
+            return [(round(x), round(y)) for x, y in out.tolist()]
+
         return mapped
 
     def pil(self) -> Image.Image:
@@ -87,7 +96,10 @@ def prepare(image: Image.Image) -> Prepared:
         grey = 255 - grey
     grey = cleanup.flatten(grey, cleanup.paper(grey, dark_ink=True))
     prepared.image = cleanup.remove_gaussian_noise(grey)
-    _rescale(prepared)
+    blurred = cleanup.is_blurred(prepared.image)
+    scale = _rescale(prepared)
+    if blurred:
+        prepared.image = cleanup.sharpen(prepared.image, scale)
     if specks:
         # What salt and pepper stuck to the strokes is a pixel or two, wider strokes now.
         prepared.image = cv2.medianBlur(prepared.image, 3)
@@ -98,7 +110,7 @@ def prepare(image: Image.Image) -> Prepared:
     return prepared
 
 
-def _rescale(prepared: Prepared) -> None:
+def _rescale(prepared: Prepared) -> float:
     height, width = prepared.image.shape
     scale = 1.0
     char_height = layout.char_height(prepared.image)
@@ -107,12 +119,13 @@ def _rescale(prepared: Prepared) -> None:
     if width * height * scale * scale > MAX_PIXELS:
         scale = math.sqrt(MAX_PIXELS / (width * height))
     if abs(scale - 1.0) < 0.15:
-        return
+        return 1.0
     interpolation = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
     prepared.image = cv2.resize(
         prepared.image, None, fx=scale, fy=scale, interpolation=interpolation
     )
     prepared.matrix = np.diag([scale, scale, 1.0]) @ prepared.matrix
+    return scale
 
 
 def _deskew(prepared: Prepared) -> None:

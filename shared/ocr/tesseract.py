@@ -53,8 +53,9 @@ class TesseractReader:
             api.Recognize()
             confidences = api.AllWordConfidences()
             page = _build_page(api, prepared)
+            dictionary = _dictionary_share(api)
         score = sum(confidences) / len(confidences) / 100.0 if confidences else 0.0
-        return Reading(page=page, confidence=score)
+        return Reading(page=page, confidence=score, dictionary=dictionary)
 
     def close(self) -> None:
         self.pool.close()
@@ -137,6 +138,22 @@ def _build_page(api: tesserocr.PyTessBaseAPI, prepared: Prepared) -> Page:
         orientation=prepared.orientation,
         skew=prepared.skew,
     )
+
+
+def _dictionary_share(api: tesserocr.PyTessBaseAPI) -> float | None:
+    """Share of the words of three letters or more that Tesseract found in its dictionary."""
+    iterator = api.GetIterator()
+    found = total = 0
+    for word_it in tesserocr.iterate_level(iterator, RIL.WORD) if iterator else ():
+        try:
+            text = word_it.GetUTF8Text(RIL.WORD)
+        except RuntimeError:
+            continue
+        if sum(char.isalpha() for char in text or "") < 3:
+            continue
+        total += 1
+        found += bool(word_it.WordIsFromDictionary())
+    return found / total if total else None
 
 
 def _node(iterator, level: int) -> _Node:

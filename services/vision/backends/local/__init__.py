@@ -1,7 +1,8 @@
 """The `local` backend: Cloud Vision answered by offline engines.
 
-- TEXT_DETECTION, DOCUMENT_TEXT_DETECTION: the shared OCR engine (`shared/ocr`: Tesseract 5),
-  the full hierarchy; `imageContext.languageHints` pick the languages (see `ocr.py`);
+- TEXT_DETECTION, DOCUMENT_TEXT_DETECTION: the shared OCR engine (`shared/ocr`: Tesseract 5, or
+  RapidOCR with `VISION_OCR_ENGINE=rapidocr`), the full hierarchy; `imageContext.languageHints`
+  pick the languages (see `ocr.py`);
 - FACE_DETECTION: OpenCV's Haar cascade, boxes and confidence; no landmarks, likelihoods
   UNKNOWN (see `faces.py`);
 - IMAGE_PROPERTIES: Pillow's median cut, dominant colours (see `colors.py`);

@@ -8,8 +8,9 @@ their last symbol. Boxes are in the original image's pixels, corners in reading 
 upright text, as Google's are for rotated text (see `shared/ocr`).
 
 Approximations, said plainly:
-- `confidence` is the engine's own (Tesseract's 0-100 divided by 100);
-- languages are the recognition languages weighted by recognised characters;
+- `confidence` is the engine's own (Tesseract's 0-100 divided by 100, RapidOCR's scores);
+- languages are the recognition languages weighted by recognised characters (RapidOCR: the
+  request's first language of the word's script);
 - `blockType` is always TEXT (the engines do not tell tables or pictures reliably);
 - TEXT_DETECTION reads like DOCUMENT_TEXT_DETECTION (automatic page segmentation): on rendered
   and photographed text it read better than Tesseract's sparse-text mode.
