@@ -14,85 +14,122 @@ models whose prediction is plain linear algebra the arithmetic is done here:
 `compile_model` returns None for anything else, and for any model whose compiled answers
 differ from scikit-learn's own on a probe matrix (labels exactly, numbers to 1e-9 relative):
 then scikit-learn predicts, as before. The probe runs once, at load.
+
+The compiled model is plain arrays (`Spec`), stored beside the version as `linear.npz`
+(`dumps`, loaded with `allow_pickle=False`, bound to the artifact's sha256): a process that
+finds it serves the version without importing scikit-learn (1.8 s of imports, most of a
+cold start); the artifact itself is unpickled only when something needs the estimator
+(explanations).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 Predict = Callable[[np.ndarray], np.ndarray]
+Spec = dict[str, np.ndarray]  # the model as plain arrays: what `build` needs, what is stored
 _REGRESSORS = ("LinearRegression", "Ridge", "Lasso", "ElasticNet")
 
 
-def compile_model(model: Any, method: str, width: int) -> Predict | None:
+def compile_model(model: Any, method: str, width: int) -> tuple[Predict, Spec] | None:
     """A numpy function equal to `getattr(model, method)` (`predict` or `predict_proba`) on
-    finite float64 matrices of `width` columns, or None."""
+    finite float64 matrices of `width` columns, and the arrays it is built from; or None."""
     try:
-        compiled = _compile(model, method)
+        spec = _spec(model, method)
+        compiled = build(spec) if spec is not None else None
     except (AttributeError, TypeError, ValueError):
         return None
     if compiled is None or not _agrees(model, method, compiled, width):
         return None
-    return compiled
+    return compiled, spec
 
 
-def _compile(model: Any, method: str) -> Predict | None:
+def _spec(model: Any, method: str) -> Spec | None:
     steps = [s for _, s in getattr(model, "steps", [("", model)]) if s not in (None, "passthrough")]
     if not steps:
         return None
     *transforms, final = steps
-    scalers = [_scaler(step) for step in transforms]
-    if any(scaler is None for scaler in scalers):
-        return None
-    head = _chain([s for s in scalers if s is not None])
+    spec: Spec = {"method": np.array(method)}
+    for index, step in enumerate(transforms):
+        if type(step).__name__ != "StandardScaler":
+            return None
+        if step.with_mean and step.mean_ is not None:
+            spec[f"mean{index}"] = np.asarray(step.mean_, dtype=np.float64)
+        if step.with_std and step.scale_ is not None:
+            spec[f"scale{index}"] = np.asarray(step.scale_, dtype=np.float64)
+    spec["steps"] = np.array(len(transforms))
     name = type(final).__name__
-    if name == "LogisticRegression":
-        tail = _logistic(final, method)
+    if name == "LogisticRegression" and method in ("predict", "predict_proba"):
+        classes = np.asarray(final.classes_)
+        if classes.dtype.kind not in "biufU" or len(classes) < 2:
+            return None  # object labels cannot be stored without pickle
+        spec["classes"] = classes
+        spec["kind"] = np.array("logistic")
     elif name in _REGRESSORS and method == "predict":
-        tail = _linear(final)
+        spec["kind"] = np.array("linear")
     else:
         return None
+    spec["coef"] = np.asarray(final.coef_, dtype=np.float64)
+    spec["intercept"] = np.asarray(final.intercept_, dtype=np.float64)
+    return spec
+
+
+def build(spec: Spec) -> Predict | None:
+    """The prediction function of a spec (from `compile_model` or `loads`)."""
+    transforms = []
+    for index in range(int(spec["steps"])):
+        transforms.append((spec.get(f"mean{index}"), spec.get(f"scale{index}")))
+
+    def head(matrix: np.ndarray) -> np.ndarray:
+        for mean, scale in transforms:
+            if mean is not None:
+                matrix = matrix - mean
+            if scale is not None:
+                matrix = matrix / scale
+        return matrix
+
+    kind, method = str(spec["kind"]), str(spec["method"])
+    coef_t = np.ascontiguousarray(spec["coef"].T)
+    intercept = spec["intercept"]
+    if kind == "linear":
+        return lambda matrix: head(matrix) @ coef_t + intercept
+    tail = _logistic(coef_t, intercept, spec["classes"], method)
     if tail is None:
         return None
     return lambda matrix: tail(head(matrix))
 
 
-def _scaler(step: Any) -> Predict | None:
-    if type(step).__name__ != "StandardScaler":
+def dumps(spec: Spec, artifact_sha256: str) -> bytes:
+    """The spec as an `.npz` file, bound to the artifact it was compiled from."""
+    buffer = io.BytesIO()
+    np.savez(buffer, artifact_sha256=np.array(artifact_sha256), **spec)
+    return buffer.getvalue()
+
+
+def loads(data: bytes, artifact_sha256: str) -> tuple[Predict, Spec] | None:
+    """The prediction function stored by `dumps` and its spec, if it was compiled from this
+    artifact."""
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+            spec = {key: stored[key] for key in stored.files}
+        if str(spec.pop("artifact_sha256")) != artifact_sha256:
+            return None
+        compiled = build(spec)
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    mean = step.mean_ if step.with_mean else None
-    scale = step.scale_ if step.with_std else None
-
-    def transform(matrix: np.ndarray) -> np.ndarray:
-        if mean is not None:
-            matrix = matrix - mean
-        if scale is not None:
-            matrix = matrix / scale
-        return matrix
-
-    return transform
+    return (compiled, spec) if compiled is not None else None
 
 
-def _chain(transforms: list[Predict]) -> Predict:
-    def apply(matrix: np.ndarray) -> np.ndarray:
-        for transform in transforms:
-            matrix = transform(matrix)
-        return matrix
-
-    return apply
-
-
-def _logistic(final: Any, method: str) -> Predict | None:
-    coef = np.asarray(final.coef_, dtype=np.float64)
-    intercept = np.asarray(final.intercept_, dtype=np.float64)
-    classes = np.asarray(final.classes_)
-    if coef.ndim != 2 or len(classes) < 2:
+def _logistic(
+    coef_t: np.ndarray, intercept: np.ndarray, classes: np.ndarray, method: str
+) -> Predict | None:
+    if coef_t.ndim != 2:
         return None
     binary = len(classes) == 2
-    coef_t = np.ascontiguousarray(coef.T)
 
     def decision(matrix: np.ndarray) -> np.ndarray:
         scores = matrix @ coef_t + intercept
@@ -102,13 +139,12 @@ def _logistic(final: Any, method: str) -> Predict | None:
         if binary:
             return lambda matrix: classes[(decision(matrix) > 0).astype(np.intp)]
         return lambda matrix: classes[decision(matrix).argmax(axis=1)]
-    if method != "predict_proba":
-        return None
 
     def proba(matrix: np.ndarray) -> np.ndarray:
         scores = decision(matrix)
         if binary:
-            positive = 1.0 / (1.0 + np.exp(-scores))
+            with np.errstate(over="ignore"):  # exp overflows to inf: probability 0
+                positive = 1.0 / (1.0 + np.exp(-scores))
             return np.stack([1 - positive, positive], axis=1)
         scores = scores - scores.max(axis=1, keepdims=True)
         np.exp(scores, out=scores)
@@ -116,13 +152,6 @@ def _logistic(final: Any, method: str) -> Predict | None:
         return scores
 
     return proba
-
-
-def _linear(final: Any) -> Predict | None:
-    coef = np.asarray(final.coef_, dtype=np.float64)
-    intercept = np.asarray(final.intercept_, dtype=np.float64)
-    coef_t = np.ascontiguousarray(coef.T)
-    return lambda matrix: matrix @ coef_t + intercept
 
 
 def _agrees(model: Any, method: str, compiled: Predict, width: int) -> bool:
