@@ -32,6 +32,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from services.batch_prediction import numeric
 from services.batch_prediction.backends.base import Plan, Progress, Shard
 from services.batch_prediction.backends.shards import score_shard
 from services.batch_prediction.jobfiles import JobFiles
@@ -144,6 +145,7 @@ _process: dict[str, Any] = {}
 
 
 def _init(allow_local: bool) -> None:
+    numeric.use_threads(False)  # the pool's processes already fill the cores
     _process["files"] = JobFiles(
         Storage(os.environ.get("GOOGLE_CLOUD_PROJECT")), allow_local_files=allow_local
     )

@@ -105,7 +105,7 @@ def test_wrapper_bytes_inside_values_are_not_taken():
 def test_without_pyarrow_the_same_matrix(monkeypatch):
     blob = b"".join(HEAD + b"1.5, -2, 3e2, 0, 7" + TAIL + b"\n" for _ in range(3))
     with_arrow = numeric.parse_lines(blob, HEAD, TAIL, WIDTH)
-    monkeypatch.setattr(numeric, "_arrow_reader", lambda width: None)
+    monkeypatch.setattr(numeric, "_arrow_reader", lambda width, threads: None)
     without = numeric.parse_lines(blob, HEAD, TAIL, WIDTH)
     assert with_arrow is not None
     assert without is not None
