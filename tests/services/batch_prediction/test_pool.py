@@ -93,5 +93,5 @@ def test_jobs_reuse_the_processes_and_write_what_one_process_writes(pool, tmp_pa
         assert len(progress.done) == len(plan.shards()) > 2
         assert sum(ok for ok, _ in progress.done.values()) == 599
         assert _outputs(tmp_path / run) == _outputs(tmp_path / "alone")
-    assert {pool._executor().submit(_ready).result() for _ in range(8)} <= pids
-    assert len(pids) <= 2
+    pids |= {pool._executor().submit(_ready).result() for _ in range(8)}
+    assert len(pids) <= 2  # every task of both jobs ran on the two processes of the warm-up
