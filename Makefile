@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 # and test tools.
 EXTRAS ?= local,ocr-accurate,labels,prediction,beam,dev
 
-.PHONY: install system-packages test lint format demo clean deploy-plan deploy cloudbuild
+.PHONY: install system-packages test lint format demo clean deploy-plan deploy cloudbuild bench-serving
 
 install: system-packages $(STAMP)
 
@@ -38,6 +38,15 @@ format: install
 
 demo: install
 	$(BIN)/python -m local.demo
+
+# The online-serving table (bench/serving.py): wrk and the peers (KServe, MLServer, BentoML,
+# MLflow, each in its own venv under bench/.peers, never in .venv) are installed first.
+BENCH_ARGS ?=
+bench-serving: install
+	@command -v wrk >/dev/null 2>&1 || { test "$$(id -u)" = 0 && apt-get install -y wrk; } \
+		|| { echo "wrk is missing: sudo apt-get install -y wrk" >&2; exit 2; }
+	-$(BIN)/python bench/serving.py --install-only
+	$(BIN)/python bench/serving.py $(BENCH_ARGS)
 
 # Deploy to Google Cloud: `make deploy-plan` prints every step without a Google account;
 # `make deploy` submits cloudbuild.yaml (tests, images, Cloud Run, wiring, smoke test).

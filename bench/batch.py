@@ -15,9 +15,10 @@ Methods, each in its own process (so its peak RSS is its own):
   writing local files (`file://`), the model loaded by the service's loader;
   `service-100k`: the same on the first 100,000 rows, to show that peak RSS does not grow
   with the input;
-- `service-2w`: the same with `SCORING_PROCESSES=2` (`backends.local.score_in_processes`:
-  shards on two spawned processes, their start-up included; peak RSS shown for the parent
-  and for the largest worker);
+- `service-2w`: the same with `SCORING_PROCESSES=2` (`backends.pool.ScoringPool`: shards on
+  two spawned scoring processes, started before the clock as the service starts them with
+  itself); `service-2w-cold`: the same with the processes' start-up (spawn, imports, model
+  load) timed; peak RSS shown for the parent and for the largest worker;
 - `service-gcs`: the same path through the storage emulator (gcp-storage-emulator, in
   memory) on `--gcs-rows` rows: ranged reads and resumable uploads over HTTP;
 - `beam`: Beam's RunInference with `SklearnModelHandlerNumpy` (or, where its module cannot
@@ -59,6 +60,7 @@ METHODS = (
     "orjson",
     "service",
     "service-2w",
+    "service-2w-cold",
     "service-100k",
     "service-gcs",
     "beam",
@@ -253,27 +255,38 @@ class _Counted:
         pass
 
 
-def run_service_2w(directory: Path, rows: int, _args: Any) -> tuple[int, float]:
-    from services.batch_prediction.backends.local import score_in_processes
+def _run_service_2w(directory: Path, warm: bool) -> tuple[int, float]:
+    from services.batch_prediction.backends.pool import ScoringPool
 
     objects = _local_files()
     served = _served(directory)
+    pool = ScoringPool(2, allow_local=True)
+    if warm:  # as in the service, where the processes start with it
+        pool.warm(background=False)
     counted = _Counted()
     started = time.perf_counter()
     plan = _service_plan(
         directory, f"file://{directory / 'input.jsonl'}", f"file://{directory / 'out'}", objects
     )
-    score_in_processes(
+    pool.score(
         plan,
         plan.shards(),
         served.version,
         (directory / "model.joblib").read_bytes(),
-        processes=2,
-        allow_local=True,
-        progress=counted,
+        counted,
         wait_seconds=1.0,
     )
-    return counted.rows, time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    pool.close()
+    return counted.rows, seconds
+
+
+def run_service_2w(directory: Path, rows: int, _args: Any) -> tuple[int, float]:
+    return _run_service_2w(directory, warm=True)
+
+
+def run_service_2w_cold(directory: Path, rows: int, _args: Any) -> tuple[int, float]:
+    return _run_service_2w(directory, warm=False)
 
 
 def run_service_100k(directory: Path, rows: int, args: Any) -> tuple[int, float]:
@@ -408,7 +421,7 @@ def child(args: argparse.Namespace) -> None:
                 "rows": rows,
                 "seconds": seconds,
                 "peak_rss_mb": peak,
-                "worker_peak_rss_mb": workers if args.child.endswith("2w") else 0,
+                "worker_peak_rss_mb": workers if "2w" in args.child else 0,
             }
         )
     )
@@ -508,18 +521,24 @@ def main() -> None:
 
 def _table(results: list[dict[str, Any]]) -> None:
     by = {r["method"]: r["rows"] / r["seconds"] for r in results}
-    print("| method | rows | seconds | rows/s | vs orjson chunks | peak RSS (MiB) |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| method | rows | seconds | rows/s | vs orjson chunks | peak RSS (MiB) "
+        "| worker peak RSS (MiB) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         rate = r["rows"] / r["seconds"]
         ratio = f"{rate / by['orjson']:.2f}x" if "orjson" in by else "-"
+        worker = f"{r['worker_peak_rss_mb']:.0f}" if r.get("worker_peak_rss_mb") else ""
         print(
             f"| {r['method']} | {r['rows']:,} | {r['seconds']:.2f} | {rate:,.0f} | {ratio} | "
-            f"{r['peak_rss_mb']:.0f} |"
+            f"{r['peak_rss_mb']:.0f} | {worker} |"
         )
     for ours in ("service", "service-2w"):
         if ours in by and "beam" in by:
             print(f"\n{ours} / beam (per-row RunInference): {by[ours] / by['beam']:.1f}x")
+    if "service" in by and "beam-engine" in by:
+        print(f"\nservice / beam-engine: {by['service'] / by['beam-engine']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ The model: a StandardScaler + LogisticRegression pipeline on scikit-learn's brea
 kind `classification`) or `predict` (MLServer's and MLflow's defaults), for single-instance
 and 100-instance requests in Vertex AI's JSON (`{"instances": [...]}`; MLServer only speaks the
 V2 protocol, so it gets the same rows as a V2 tensor). Each peer lives in its own virtual
-environment under `.bench/venvs/` (created on first use, with the same scikit-learn version as
+environment under `bench/.peers/` (created on first use, with the same scikit-learn version as
 ours so the same artifact loads everywhere), each server with two worker processes where it
 has the option, as on a 2-core machine.
 
@@ -45,6 +45,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".bench"
+# Each peer in its own virtual environment, never in the project's .venv.
+PEERS_DIR = ROOT / "bench" / ".peers"
 PYTHON = Path(sys.executable)
 SKLEARN = "scikit-learn=={}"
 CONCURRENCY = (1, 8, 32)
@@ -289,7 +291,7 @@ VENV_OF = {"mlserver-batch": "mlserver"}
 def ensure_venv(peer: Peer) -> Path:
     import sklearn
 
-    venv = CACHE / "venvs" / VENV_OF.get(peer.name, peer.name)
+    venv = PEERS_DIR / VENV_OF.get(peer.name, peer.name)
     stamp = venv / ".installed"
     if not stamp.exists():
         if not (venv / "bin/python").exists():
@@ -313,11 +315,29 @@ def ensure_venv(peer: Peer) -> Path:
     return venv
 
 
+def install_peers(names: list[str]) -> int:
+    """Every named peer's environment; a peer that cannot be installed is reported, and the
+    table shows it as failed."""
+    prepare()  # the model, which some peers' setup converts
+    failed = []
+    for name in names:
+        if name in PEERS:
+            try:
+                ensure_venv(PEERS[name])
+                print(f"{name}: ready", file=sys.stderr)
+            except subprocess.CalledProcessError as exc:
+                failed.append(name)
+                print(f"{name}: install failed ({exc})", file=sys.stderr)
+    return 0 if not failed else 1
+
+
 # -- ours -----------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
-def ours_server(files: dict[str, Path], port: int) -> Iterator[tuple[subprocess.Popen, float]]:
+def ours_server(
+    files: dict[str, Path], port: int, variant: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen, float]]:
     """The registry in gcp-storage-emulator, the model registered, then the service."""
     emulator_port = free_port()
     emulator = subprocess.Popen(
@@ -359,10 +379,12 @@ def ours_server(files: dict[str, Path], port: int) -> Iterator[tuple[subprocess.
             "PREDICTION_ACCESS_LOG": "false",
             "LOG_FORMAT": "json",
             "PREDICTION_PRELOAD": "cancer",
+            **(variant or {}),
             **OURS_ENV,
         }
         started = time.perf_counter()
-        if env.get("SERVER") == "gunicorn":  # --ours-env SERVER=gunicorn: no functions-framework
+        server = env.get("SERVER", "gunicorn")
+        if server == "gunicorn":  # as the topology and deploy/Dockerfile run it
             argv = [
                 str(PYTHON.parent / "gunicorn"),
                 "--bind",
@@ -372,14 +394,18 @@ def ours_server(files: dict[str, Path], port: int) -> Iterator[tuple[subprocess.
                 "--threads",
                 env["THREADS"],
                 "--worker-class",
-                "gthread",
+                env.get("WORKER_CLASS", "gthread"),
                 "--timeout",
                 "0",
+                "--preload",
                 "--log-level",
                 "error",
                 "services.prediction.main:app",
             ]
-        else:
+        elif server == "granian":  # shared.serving, the other services' default
+            env |= {"HOST": "127.0.0.1"}
+            argv = [str(PYTHON), "-m", "shared.serving", "services.prediction.main:app"]
+        else:  # functions-framework's own server
             argv = [
                 str(PYTHON.parent / "functions-framework"),
                 "--source",
@@ -409,6 +435,13 @@ def ours_server(files: dict[str, Path], port: int) -> Iterator[tuple[subprocess.
 
 
 OURS_PATH = "/v1/projects/bench/locations/us-central1/endpoints/cancer:predict"
+# Our service under each server it can run under (peer names for --peers): `ours` is how the
+# topology runs it.
+OURS_VARIANTS: dict[str, dict[str, str]] = {
+    "ours": {"SERVER": "gunicorn"},
+    "ours-granian": {"SERVER": "granian"},
+    "ours-ff": {"SERVER": "functions-framework"},
+}
 # Extra settings for ours from the command line (--ours-env KEY=VALUE), e.g. WORKERS=1.
 OURS_ENV: dict[str, str] = {}
 
@@ -529,9 +562,9 @@ def load(url: str, files: dict[str, Path], kind: str, seconds: int) -> dict[str,
 
 def run_peer(name: str, files: dict[str, Path], seconds: int) -> dict:
     port = free_port()
-    if name == "ours":
+    if name in OURS_VARIANTS:
         url = f"http://127.0.0.1:{port}{OURS_PATH}"
-        with ours_server(files, port) as (process, started):
+        with ours_server(files, port, OURS_VARIANTS[name]) as (process, started):
             first_prediction(url, files["vertex-1"].read_bytes(), process)
             cold = time.perf_counter() - started
             time.sleep(1.5)  # gunicorn forks its workers one after the other
@@ -652,10 +685,16 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="settings for our service (default WORKERS=2 THREADS=16 "
-        "PREDICTION_ACCESS_LOG=false PREDICTION_PRELOAD=cancer)",
+        help="settings for our service (default SERVER=gunicorn WORKERS=2 THREADS=16 "
+        "PREDICTION_ACCESS_LOG=false PREDICTION_PRELOAD=cancer; SERVER=granian: "
+        "shared.serving, SERVER=functions-framework)",
+    )
+    parser.add_argument(
+        "--install-only", action="store_true", help="create the peers' environments and exit"
     )
     args = parser.parse_args(argv)
+    if args.install_only:
+        return install_peers(args.peers.split(","))
     OURS_ENV.update(item.split("=", 1) for item in args.ours_env)
     if not shutil.which("wrk"):
         print("wrk is missing: apt-get install wrk", file=sys.stderr)

@@ -235,11 +235,7 @@ def _is_base64(value: Any) -> bool:
 
 def _is_map(field: FieldDescriptor) -> bool:
     message = field.message_type
-    return (
-        field.is_repeated
-        and message is not None
-        and message.GetOptions().map_entry
-    )
+    return field.is_repeated and message is not None and message.GetOptions().map_entry
 
 
 def _type_of(field: FieldDescriptor) -> str:

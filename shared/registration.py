@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from shared.errors import invalid_argument
+from shared.errors import ApiError, invalid_argument
 from shared.modelschema import Feature, InputSchema, compute_baseline
 from shared.registry import ARTIFACTS, ModelVersion, Registry
 
@@ -79,9 +79,25 @@ def register_model(
         ),
         artifact,
     )
+    _store_compiled(registry, registered, artifact)
     for alias in aliases:
         registry.set_alias(name, alias, registered.version)
     return registered
+
+
+def _store_compiled(registry: Registry, version: ModelVersion, artifact: bytes) -> None:
+    """A linear scikit-learn version's compiled form, so serving processes start without
+    importing scikit-learn (`shared.sklearnfast`)."""
+    if version.framework != "sklearn":
+        return
+    from shared.modelruntime import load
+
+    try:
+        compiled = load(version, artifact).compiled
+    except ApiError:
+        return  # the service reports a version that cannot load when it is used
+    if compiled is not None:
+        registry.write_compiled(version, compiled)
 
 
 def serialise_model(model: Any) -> tuple[str, str, bytes, str]:
@@ -147,6 +163,7 @@ def register_artifact(
         ),
         artifact,
     )
+    _store_compiled(registry, registered, artifact)
     for alias in aliases:
         registry.set_alias(name, alias, registered.version)
     return registered

@@ -7,6 +7,9 @@ Layout (all JSON is Google-style lowerCamelCase):
                                         model.txt        LightGBM native
     gs://BUCKET/models/{name}/{version}/metadata.json    written last: the version exists once
                                                          this object does (`ModelVersion`)
+    gs://BUCKET/models/{name}/{version}/linear.npz       a linear scikit-learn artifact as
+                                                         plain arrays (`shared.sklearnfast`),
+                                                         derived from it: optional
     gs://BUCKET/models/{name}/aliases.json               {"aliases": {"champion": "1", ...}}
     gs://BUCKET/models/{name}/endpoint.json              {"trafficSplit": {"1": 90, "beta": 10}}
 
@@ -48,6 +51,8 @@ ARTIFACTS: dict[str, tuple[str, ...]] = {
     "lightgbm": ("model.txt",),
 }
 OUTPUT_KINDS = ("regression", "label", "classification")
+# A linear scikit-learn version's compiled form, beside its artifact (shared.sklearnfast).
+COMPILED = "linear.npz"
 CHAMPION = "champion"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -277,6 +282,22 @@ class Registry:
 
     def read_artifact(self, version: ModelVersion) -> bytes:
         return self.storage.read(self.version_uri(version.name, version.version, version.artifact))
+
+    def read_compiled(self, version: ModelVersion) -> bytes | None:
+        """The version's compiled form (`COMPILED`, see `shared.sklearnfast`), if stored."""
+        found = self.storage.read_with_generation(
+            self.version_uri(version.name, version.version, COMPILED)
+        )
+        return found[0] if found is not None else None
+
+    def write_compiled(self, version: ModelVersion, data: bytes) -> None:
+        """Store the compiled form beside the version (derived from its artifact, so a
+        version stays immutable in what it serves)."""
+        self.storage.write(
+            self.version_uri(version.name, version.version, COMPILED),
+            data,
+            "application/octet-stream",
+        )
 
     # -- aliases and splits ----------------------------------------------------------------
 

@@ -22,16 +22,16 @@ down by field selection, are serialised once). A line that is not JSON is echoed
 string. Error codes are `google.rpc.Code` numbers.
 
 The fast path: a chunk whose lines are all `{"instance": [numbers]}` (or all `[numbers]`)
-for a numeric model is checked with a few C-level byte counts, parsed with one `orjson` call
-and turned into one float64 matrix; its output is spliced from the input bytes without a
-Python operation per line. Anything else goes line by line and finds the bad rows exactly.
+for a numeric model becomes one float64 matrix without a Python object per value
+(`numeric.parse_lines`: numpy over the chunk's bytes, Arrow's CSV reader for the numbers); its
+output is spliced from the input bytes without a Python operation per line. Anything else
+goes line by line and finds the bad rows exactly.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
-import itertools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from services.batch_prediction import numeric
 from shared.errors import ApiError, Code
 from shared.modelschema import InputSchema, to_matrix
 
@@ -133,42 +134,15 @@ def parse_jsonl(
 
 
 def _fast_numeric(blob: bytes, schema: InputSchema) -> Batch | None:
-    """The homogeneous case, or None. Three byte counts prove that every line starts with
-    `{"instance": [` and ends with `]}` (resp. `[` and `]`); orjson parses the chunk, each
-    line's array cut out of its wrapper, as one JSON array, which must hold one value per line
-    (lines cannot merge: a merged line would nest an array), each a flat list of exactly as
-    many numbers as the model has features, all finite."""
-    lines = blob.count(b"\n")
-    if not lines or not blob.endswith(b"\n"):
-        return None
-    n_features = len(schema.features)
+    """The homogeneous case, or None: every line `{"instance": [numbers]}` (resp.
+    `[numbers]`) with exactly as many numbers as the model has features, all finite, parsed
+    into one matrix by `numeric.parse_lines` (which proves the lines are that shape)."""
     wrapped = blob.startswith(_WRAPPED)
-    if wrapped:
-        if (
-            "instance" in schema.features_by_name
-            or blob.count(b"\n" + _WRAPPED) != lines - 1
-            or blob.count(_WRAPPED_END) != lines
-        ):
-            return None
-    elif (
-        not blob.startswith(b"[") or blob.count(b"\n[") != lines - 1 or blob.count(b"]\n") != lines
-    ):
+    if wrapped and "instance" in schema.features_by_name:
         return None
-    if wrapped:  # each line's array alone: an object with another field is no JSON then
-        body = b"[" + blob.replace(_WRAPPED, b"[").replace(_WRAPPED_END, b"],")[:-1] + b"]"
-    else:
-        body = b"[" + blob.replace(b"\n", b",")[:-1] + b"]"
-    try:
-        values = orjson.loads(body)
-        if len(values) != lines:
-            return None
-        if set(map(type, values)) != {list} or set(map(len, values)) != {n_features}:
-            return None
-        flat = np.fromiter(itertools.chain.from_iterable(values), np.float64, lines * n_features)
-    except (orjson.JSONDecodeError, ValueError, TypeError):
-        return None
-    matrix = flat.reshape(lines, n_features)
-    if not np.isfinite(matrix).all():
+    head, tail = (_WRAPPED, _WRAPPED_END[:-1]) if wrapped else (b"[", b"]")
+    matrix = numeric.parse_lines(blob, head, tail, len(schema.features))
+    if matrix is None or not np.isfinite(matrix).all():
         return None
     for index, feature in enumerate(schema.features):
         column = matrix[:, index]

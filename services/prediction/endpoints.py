@@ -263,7 +263,9 @@ class Deployments:
         started = time.perf_counter()
         try:
             metadata = self.registry.get(model, version)
-            loaded: ServedModel | ApiError = load(metadata, self.registry.read_artifact(metadata))
+            artifact = self.registry.read_artifact(metadata)
+            compiled = self.registry.read_compiled(metadata)
+            loaded: ServedModel | ApiError = load(metadata, artifact, compiled)
         except ApiError as error:
             if error.code == Code.UNAVAILABLE:
                 raise  # storage is down: not a property of the version
@@ -286,12 +288,25 @@ class Deployments:
                     }
                 },
             )
+            if loaded.compiled is not None and compiled is None:
+                self._store_compiled(metadata, loaded.compiled)
             if self._on_load is not None:
                 self._on_load(loaded)
             _freeze_heap()
         with self._lock:
             self._models[key] = loaded
         return loaded
+
+    def _store_compiled(self, metadata: Any, data: bytes) -> None:
+        """Best effort: the next process serves this version without importing its
+        framework (a read-only registry just keeps loading the artifact)."""
+        try:
+            self.registry.write_compiled(metadata, data)
+        except ApiError as error:
+            log.info(
+                "compiled model not stored",
+                extra={"json_fields": {"model": metadata.name, "error": str(error)}},
+            )
 
     # -- refresh ---------------------------------------------------------------------------
 

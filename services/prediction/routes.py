@@ -45,9 +45,9 @@ _ENDPOINT = "/<api>/projects/<project>/locations/<location>/endpoints/<endpoint>
 _API_VERSIONS = ("v1", "v1beta1")
 # PredictRequest and ExplainRequest (google/cloud/aiplatform/v1/prediction_service.proto), as
 # far as the service reads them; instances are checked against the model's schema later.
-_PREDICT = {"instances": "ANY", "parameters": {"*": "ANY"}}
+PREDICT_SHAPE = {"instances": "ANY", "parameters": {"*": "ANY"}}
 _EXPLAIN = {
-    **_PREDICT,
+    **PREDICT_SHAPE,
     "deployedModelId": "TYPE_STRING",
     "explanationSpecOverride": {
         "parameters": {
@@ -97,7 +97,12 @@ def _target(api: str, project: str, location: str, endpoint: str) -> Target:
 
 
 def _body(shape: dict[str, Any]) -> dict[str, Any]:
-    body = jsonbody.object_body(flask.request.get_data())
+    return parse_body(flask.request.get_data(), shape)
+
+
+def parse_body(raw: bytes, shape: dict[str, Any]) -> dict[str, Any]:
+    """The request's JSON object, checked against `shape` (one parse, Google's errors)."""
+    body = jsonbody.object_body(raw)
     parameters = body.get("parameters")
     if parameters is not None and not isinstance(parameters, dict):
         raise invalid_argument("Invalid JSON payload received. parameters must be an object.")
@@ -106,16 +111,23 @@ def _body(shape: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sticky_key(parameters: dict[str, Any] | None) -> str | None:
-    header = flask.request.headers.get(_context().settings.sticky_header)
+    return sticky_key(flask.request.headers.get(_context().settings.sticky_header), parameters)
+
+
+def sticky_key(header: str | None, parameters: dict[str, Any] | None) -> str | None:
     if header:
         return header
     key = (parameters or {}).get("stickyKey")
     return str(key) if key is not None else None
 
 
+def dumps(data: Any) -> bytes:
+    return orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
 def _json(data: Any, status: int = 200) -> flask.Response:
     return flask.Response(
-        orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY),
+        dumps(data),
         status=status,
         mimetype="application/json",
     )
@@ -158,7 +170,7 @@ def _predict(target: Target) -> PredictResult:
     """One `{"instances", "parameters"}` request, timed and counted under its endpoint."""
     context = _context()
     with context.inflight, _Observed(context.metrics, target.endpoint, "predict") as observed:
-        body = _body(_PREDICT)
+        body = _body(PREDICT_SHAPE)
         parameters = body.get("parameters")
         result = context.backend.predict(
             target, body.get("instances"), parameters, _sticky_key(parameters)

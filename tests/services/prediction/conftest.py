@@ -95,6 +95,8 @@ def prediction_service(tmp_path_factory, registry, storage_emulator):
             "PREDICTION_REQUEST_LOG_SAMPLE_RATE": "1",
             "PREDICTION_REQUEST_LOG_BUCKET": LOG_BUCKET,
             "PREDICTION_REQUEST_LOG_FLUSH_SECONDS": "0.3",
+            # As deployed: no access log, so `:predict` takes the fast path (fastpath.py).
+            "PREDICTION_ACCESS_LOG": "false",
         },
         log_path=tmp_path_factory.mktemp("prediction") / "service.log",
     )

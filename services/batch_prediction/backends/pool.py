@@ -1,0 +1,175 @@
+"""Scoring processes kept for the life of the service: a job's shards scored on them.
+
+Parsing JSON dominates a batch job and holds the GIL, so threads would not help; processes
+do, one per core. They are spawned, never forked: the service process runs threads (the web
+server, the job pool, the heartbeat) and a fork would copy their locks mid-use. Spawning one
+costs a second or two of imports (scikit-learn, the storage client), more than scoring a
+million rows takes, so the processes are started once, in the background when the engine is
+made (`warm`), and reused by every job; a pool that breaks (a process killed) is replaced at
+the next job.
+
+A model goes to the processes once: its artifact is written to a spool file named by its
+sha256, and each process loads it on first use and keeps the last few it loaded. A shard's
+files are written by the process that scores it, exactly as in process, so the output and the
+resume rules are the same. A cancel is seen between shards: shards not started are dropped,
+those running finish and keep their files.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures
+import hashlib
+import logging
+import multiprocessing
+import os
+import shutil
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from services.batch_prediction import numeric
+from services.batch_prediction.backends.base import Plan, Progress, Shard
+from services.batch_prediction.backends.shards import score_shard
+from services.batch_prediction.jobfiles import JobFiles
+from shared.modelruntime import load
+from shared.registry import ModelVersion
+from shared.storage import Storage
+
+log = logging.getLogger(__name__)
+
+_MODELS_KEPT = 2  # models a scoring process keeps loaded (a job and the next one's)
+
+
+class ScoringPool:
+    def __init__(self, processes: int, *, allow_local: bool) -> None:
+        self.processes = processes
+        self._allow_local = allow_local
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        # Protects `_pool`.
+        self._lock = threading.Lock()
+        self._spool = Path(tempfile.mkdtemp(prefix="mlapi-scoring-"))
+        atexit.register(self.close)
+
+    def warm(self, *, background: bool = True) -> None:
+        """Start every process and let it import what scoring needs, now rather than at
+        the first job."""
+        if background:
+            threading.Thread(target=self._warm, name="scoring-pool-warm", daemon=True).start()
+        else:
+            self._warm()
+
+    def _warm(self) -> None:
+        try:
+            pool = self._executor()
+            # Each submit finds no idle process and spawns one, up to `processes`.
+            for future in [pool.submit(_ready) for _ in range(self.processes)]:
+                future.result()
+        except Exception:
+            log.exception("scoring processes failed to start")
+
+    def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = concurrent.futures.ProcessPoolExecutor(
+                    self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_init,
+                    initargs=(self._allow_local,),
+                )
+            return self._pool
+
+    def score(
+        self,
+        plan: Plan,
+        pending: Sequence[Shard],
+        version: ModelVersion,
+        artifact: bytes,
+        progress: Progress,
+        wait_seconds: float,
+    ) -> None:
+        """Score `pending` on the processes; `progress.shard_done` is called in this thread
+        as each shard ends, and `progress.check()` at least every `wait_seconds`, so a cancel
+        stops the rest."""
+        model = self._spooled(version, artifact)
+        pool = self._executor()
+        futures = {pool.submit(_score, shard, plan, model): shard for shard in pending}
+        try:
+            waiting = set(futures)
+            while waiting:
+                finished, waiting = concurrent.futures.wait(
+                    waiting, timeout=wait_seconds, return_when=concurrent.futures.FIRST_COMPLETED
+                )
+                for future in finished:
+                    ok, failed = future.result()
+                    progress.shard_done(futures[future].number, ok, failed)
+                progress.check()
+        except BrokenProcessPool:
+            self._discard(pool)
+            raise
+        finally:
+            for future in futures:
+                future.cancel()
+            concurrent.futures.wait(futures)  # the running shards end before the job does
+
+    def _spooled(self, version: ModelVersion, artifact: bytes) -> tuple[dict[str, Any], str]:
+        digest = hashlib.sha256(artifact).hexdigest()
+        path = self._spool / f"{digest}.model"
+        if not path.exists():
+            partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}")
+            partial.write_bytes(artifact)
+            partial.replace(path)
+        return version.to_json(), str(path)
+
+    def _discard(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(self._spool, ignore_errors=True)
+
+
+# -- in each scoring process ----------------------------------------------------------------
+
+_process: dict[str, Any] = {}
+
+
+def _init(allow_local: bool) -> None:
+    numeric.use_threads(False)  # the pool's processes already fill the cores
+    _process["files"] = JobFiles(
+        Storage(os.environ.get("GOOGLE_CLOUD_PROJECT")), allow_local_files=allow_local
+    )
+    _process["models"] = OrderedDict()
+
+
+def _ready() -> int:
+    import sklearn.pipeline  # noqa: F401 - imported now, not at the first shard
+
+    return os.getpid()
+
+
+def _model(version: dict[str, Any], path: str) -> Any:
+    models: OrderedDict[str, Any] = _process["models"]
+    key = f"{path}:{version.get('name')}:{version.get('version')}"
+    model = models.get(key)
+    if model is None:
+        model = load(ModelVersion.from_json(version), Path(path).read_bytes())
+        models[key] = model
+        while len(models) > _MODELS_KEPT:
+            models.popitem(last=False)
+    models.move_to_end(key)
+    return model
+
+
+def _score(shard: Shard, plan: Plan, model: tuple[dict[str, Any], str]) -> tuple[int, int]:
+    return score_shard(shard, plan, _model(*model), _process["files"])

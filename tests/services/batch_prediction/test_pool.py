@@ -1,0 +1,97 @@
+"""Scoring processes kept across jobs (`backends.pool.ScoringPool`): a second job runs on the
+same processes, and the files are those of scoring in process."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import joblib
+import pytest
+
+from services.batch_prediction.backends.base import Plan
+from services.batch_prediction.backends.pool import ScoringPool, _ready
+from services.batch_prediction.backends.shards import score_shard
+from services.batch_prediction.jobfiles import JobFiles
+from services.batch_prediction.planning import expand_inputs
+from shared.modelruntime import load
+from shared.modelschema import InputSchema
+from shared.registry import ModelVersion
+from shared.storage import Storage
+from tests.services.batch_prediction import models
+
+
+class _Counted:
+    def __init__(self) -> None:
+        self.done: dict[int, tuple[int, int]] = {}
+
+    def chunk(self, ok: int, failed: int, size: int) -> None:
+        pass
+
+    def shard_done(self, number: int, ok: int, failed: int) -> None:
+        self.done[number] = (ok, failed)
+
+    def check(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def pool():
+    pool = ScoringPool(2, allow_local=True)
+    pool.warm(background=False)
+    yield pool
+    pool.close()
+
+
+def _plan(files: JobFiles, source: str, output: str) -> Plan:
+    inputs, _ = expand_inputs(files, (source,), "jsonl")
+    return Plan(
+        job="projects/p/locations/l/batchPredictionJobs/1",
+        output_dir=output,
+        inputs=tuple(inputs),
+        shard_bytes=4096,
+        chunk_size=50,
+        read_block=1024,
+        upload_chunk=256 * 1024,
+    )
+
+
+def _outputs(folder) -> dict[str, list]:
+    return {
+        p.name: [json.loads(line) for line in p.read_text().splitlines()]
+        for p in sorted(folder.iterdir())
+    }
+
+
+def test_jobs_reuse_the_processes_and_write_what_one_process_writes(pool, tmp_path):
+    files = JobFiles(Storage("test"), allow_local_files=True)
+    lines = [json.dumps({"instance": row}) for row in models.data(600, seed=5).tolist()]
+    lines[17] = "[1, 2]"
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n")
+    buffer = io.BytesIO()
+    joblib.dump(models.logistic(), buffer)
+    version = ModelVersion(
+        name="m",
+        version="1",
+        framework="sklearn",
+        artifact="model.joblib",
+        output={"kind": "label"},
+        schema=InputSchema.numeric_features(models.NAMES),
+    )
+    source = f"file://{tmp_path / 'in.jsonl'}"
+
+    served = load(version, buffer.getvalue())
+    alone = _plan(files, source, f"file://{tmp_path / 'alone'}")
+    for shard in alone.shards():
+        score_shard(shard, alone, served, files)
+
+    pids = {pool._executor().submit(_ready).result() for _ in range(8)}
+    for run in ("first", "second"):
+        plan = _plan(files, source, f"file://{tmp_path / run}")
+        progress = _Counted()
+        pool.score(plan, plan.shards(), version, buffer.getvalue(), progress, wait_seconds=1.0)
+        assert len(progress.done) == len(plan.shards()) > 2
+        assert sum(ok for ok, _ in progress.done.values()) == 599
+        assert _outputs(tmp_path / run) == _outputs(tmp_path / "alone")
+    pids |= {pool._executor().submit(_ready).result() for _ in range(8)}
+    assert len(pids) <= 2  # every task of both jobs ran on the two processes of the warm-up
