@@ -290,7 +290,7 @@ def _documents(stack) -> int:
     ).document
     elapsed = (time.perf_counter() - started) * 1000
     print(
-        f"2b) google-cloud-documentai -> {url}/v1/{name}:process ({elapsed:.0f} ms): "
+        f"2c) google-cloud-documentai -> {url}/v1/{name}:process ({elapsed:.0f} ms): "
         "an invoice the demo made\n"
     )
 
@@ -337,7 +337,7 @@ def _documents(stack) -> int:
     bucket.blob("invoices/invoice-2026.pdf").upload_from_string(
         form.pdf, content_type="application/pdf"
     )
-    results = _collect(stack, {source})
+    results = _results_by_step(stack, {source})
     for step in SINKS:
         found = results.get((source, "documentai" if step == "vision" else step))
         label = "documentai" if step == "vision" else step
@@ -354,7 +354,7 @@ def _documents(stack) -> int:
     return 0
 
 
-def _collect(stack, sources: set[str]) -> dict:
+def _results_by_step(stack, sources: set[str]) -> dict:
     """(sourceUri, step) -> (message, seconds) from the sink subscriptions, for `sources`."""
     from google.api_core import exceptions
 
