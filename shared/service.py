@@ -51,6 +51,9 @@ class ServiceContext(Generic[S, B]):
 
 
 EventHandler = Callable[[events.Event, Any], workflow.Outcome]
+# A context's fields beyond the four parts that are made from them (a service's operations
+# store needs its storage and backend): `parts(settings, storage, backend) -> {field: value}`.
+ContextParts = Callable[[Any, Storage, Any], dict[str, Any]]
 
 
 def build_app(
@@ -64,16 +67,20 @@ def build_app(
     storage: Storage | None = None,
     publisher: Publisher | None = None,
     context_type: type[ServiceContext] = ServiceContext,
+    context_parts: ContextParts | None = None,
     **context_fields: Any,
 ) -> flask.Flask:
     """The service's app. A service without events (online prediction) passes no
     `handle_event`; one whose routes share more than the four parts passes a `context_type`
-    subclass and its extra fields."""
+    subclass and its extra fields, as values or made by `context_parts` from the parts."""
     storage = storage or Storage(settings.google_cloud_project)
+    backend = backend if backend is not None else backend_factory(settings, storage)
+    if context_parts is not None:
+        context_fields = {**context_parts(settings, storage, backend), **context_fields}
     context = context_type(
         settings=settings,
         storage=storage,
-        backend=backend if backend is not None else backend_factory(settings, storage),
+        backend=backend,
         publisher=publisher or PubSubPublisher(),
         **context_fields,
     )
@@ -95,8 +102,12 @@ def app_factory(
     backend_factory: Callable[[S, Storage], Any],
     blueprint: Callable[[], flask.Blueprint],
     handle_event: EventHandler | None = None,
+    *,
+    context_type: type[ServiceContext] = ServiceContext,
+    context_parts: ContextParts | None = None,
 ) -> Callable[..., flask.Flask]:
-    """The `create_app` of a service whose context is the usual four parts."""
+    """The `create_app` of a service: the usual four parts, and for a service whose routes
+    share more, its `context_type` with the fields `context_parts` makes from them."""
 
     def create_app(
         settings: S | None = None,
@@ -115,6 +126,8 @@ def app_factory(
             backend=backend,
             storage=storage,
             publisher=publisher,
+            context_type=context_type,
+            context_parts=context_parts,
         )
 
     return create_app
