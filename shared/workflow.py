@@ -239,3 +239,17 @@ def failed_for_good(
 def is_own_result(obj: events.StorageObject, results_bucket: str | None, producer: str) -> bool:
     """A result of this step landing in a watched bucket must not trigger the step again."""
     return obj.bucket == results_bucket and obj.name.startswith(f"{producer}/")
+
+
+def not_a_new_object(event: events.Event, settings: Any, producer: str) -> Outcome | None:
+    """Why a step that reads newly written objects (images, audio, documents) ignores
+    `event`, or None when it is such an object: not a Cloud Storage event, not a finalize, or
+    the step's own result."""
+    obj = event.storage_object
+    if obj is None:
+        return Outcome.ignored("not a Cloud Storage object event")
+    if obj.event_type != "OBJECT_FINALIZE":
+        return Outcome.ignored(f"{obj.event_type} needs no {producer} step")
+    if is_own_result(obj, settings.results_bucket, producer):
+        return Outcome.ignored("a result of this step")
+    return None

@@ -28,13 +28,9 @@ PRODUCER = "documentai"
 
 def handle(event: events.Event, context) -> workflow.Outcome:
     settings = context.settings
+    if (skipped := workflow.not_a_new_object(event, settings, PRODUCER)) is not None:
+        return skipped
     obj = event.storage_object
-    if obj is None:
-        return workflow.Outcome.ignored("not a Cloud Storage object event")
-    if obj.event_type != "OBJECT_FINALIZE":
-        return workflow.Outcome.ignored(f"{obj.event_type} needs no processing")
-    if workflow.is_own_result(obj, settings.results_bucket, PRODUCER):
-        return workflow.Outcome.ignored("a result of this step")
     bucket = workflow.results_bucket(settings)
     location = workflow.result_location(bucket, PRODUCER, obj, event.id)
     directory = location.name[: -len(".json")]

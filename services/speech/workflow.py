@@ -51,13 +51,9 @@ def _recognise(context: ServiceContext, uri: str) -> speech.LongRunningRecognize
 
 def handle(event: events.Event, context: ServiceContext) -> workflow.Outcome:
     settings = context.settings
+    if (skipped := workflow.not_a_new_object(event, settings, PRODUCER)) is not None:
+        return skipped
     obj = event.storage_object
-    if obj is None:
-        return workflow.Outcome.ignored("not a Cloud Storage object event")
-    if obj.event_type != "OBJECT_FINALIZE":
-        return workflow.Outcome.ignored(f"{obj.event_type} needs no recognition")
-    if workflow.is_own_result(obj, settings.results_bucket, PRODUCER):
-        return workflow.Outcome.ignored("a result of this step")
     bucket = workflow.results_bucket(settings)
     location = workflow.result_location(bucket, PRODUCER, obj, event.id)
     try:
