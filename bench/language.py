@@ -1,7 +1,8 @@
 """Measure the language service as it runs: RSS after start and after the engines load, entity
 F1 and type accuracy on the tests' entity set (the part tuned on, the held-out part, all),
-metadata accuracy per type, sentiment signs against plain VADER, latency per call. Run from
-the repository root:
+metadata accuracy per type, sentiment signs against plain VADER, latency per call. Last, its
+line of `bench/overhead.py` (through the service vs the backend in-process, and the cold
+start beside a functions-framework hello world). Run from the repository root:
 
     .venv/bin/python -m bench.language              # the whole set
     .venv/bin/python -m bench.language --size 5     # the first 5 texts of each part (a check)
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from google.cloud import language_v1
 
+from bench import overhead
 from bench._proc import rss_mb
 from local.clients import api_client
 from local.harness import ServiceProcess
@@ -106,6 +108,7 @@ def main() -> None:
         print(f"annotateText (all features) median: {statistics.median(annotate) * 1000:.1f} ms")
     finally:
         service.stop()
+    overhead.report("language")
 
 
 if __name__ == "__main__":

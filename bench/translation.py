@@ -1,6 +1,8 @@
 """Measure the translation service as it runs: RSS after start and warm, language-id accuracy
 on the tests' short strings, translation latency per string once warm (one string a request,
-and batched). Run from the repository root:
+and batched). Last, its line of `bench/overhead.py` (through the service vs the backend
+in-process, and the cold start beside a functions-framework hello world). Run from the
+repository root:
 
     .venv/bin/python -m bench.translation
 """
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from google.cloud import translate_v3
 
+from bench import overhead
 from bench._proc import rss_mb
 from local.clients import api_client
 from local.harness import ServiceProcess
@@ -74,6 +77,7 @@ def main() -> None:
         print(f"RSS after three directions warm: {rss_mb(service.process.pid):.0f} MiB")
     finally:
         service.stop()
+    overhead.report("translation")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ Peers, in one run, on the same rendered images:
 - `ours via service`: the official client -> HTTP -> the service (warm) -> the same OCR.
 Cold start: process start to the first answer on the health route, with the cloud backend
 (what Cloud Run pays per instance) and with the local one, plus the first OCR answer.
+Last, the overhead line of `bench/overhead.py` (TEXT_DETECTION through the service vs the
+local backend in-process) and the cold start beside a functions-framework hello world.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import _proc  # noqa: E402
+from bench import _proc, overhead  # noqa: E402
 from local.clients import api_client  # noqa: E402
 from local.samples import (  # noqa: E402
     HARD_CONDITIONS,
@@ -250,6 +252,7 @@ def main() -> None:
         if first_ocr:
             line += f", first OCR answer {statistics.median(first_ocr):.2f} s"
         print(line)
+    overhead.report("vision")
 
 
 if __name__ == "__main__":

@@ -155,21 +155,16 @@ class Pipeline:
     def _exchange(self, process: subprocess.Popen[bytes], pieces: Sequence[str]) -> list[str]:
         if process.stdin is None or process.stdout is None:
             raise ApiError(Code.INTERNAL, "Apertium pipeline has no pipes.")
-        payload = b"".join(piece.replace("\0", "").encode("utf-8") + b"\0" for piece in pieces)
-        errors: list[BaseException] = []
-
-        def write() -> None:
-            try:
-                process.stdin.write(payload)
-                process.stdin.flush()
-            except (BrokenPipeError, ValueError, OSError) as exc:
-                errors.append(exc)
-
-        writer = threading.Thread(target=write, name=f"apertium-{self.pair.mode}-writer")
-        writer.start()
+        payload = memoryview(
+            b"".join(piece.replace("\0", "").encode("utf-8") + b"\0" for piece in pieces)
+        )
+        # Writing and reading in one select loop: a batch larger than the pipe buffers would
+        # deadlock a write-then-read, and a writer thread per request cost more than the
+        # translation of a short sentence (its start waits for the GIL under load).
+        write_fd, read_fd = process.stdin.fileno(), process.stdout.fileno()
+        os.set_blocking(write_fd, False)
         deadline = time.monotonic() + self._timeout_s
         buffer = bytearray()
-        fd = process.stdout.fileno()
         while buffer.count(0) < len(pieces):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -177,16 +172,22 @@ class Pipeline:
                     Code.DEADLINE_EXCEEDED,
                     f"Apertium {self.pair.mode} took over {self._timeout_s:.0f} s.",
                 )
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                raise ApiError(Code.UNAVAILABLE, f"Apertium {self.pair.mode} stopped; retry.")
-            buffer += chunk
-        writer.join(timeout=1)
-        if errors:
-            raise ApiError(Code.UNAVAILABLE, f"Apertium {self.pair.mode} failed: {errors[0]}")
+            writing = [write_fd] if payload else []
+            readable, writable, _ = select.select([read_fd], writing, [], remaining)
+            if writable:
+                try:
+                    payload = payload[os.write(write_fd, payload) :]
+                except BlockingIOError:
+                    pass
+                except OSError as exc:
+                    raise ApiError(
+                        Code.UNAVAILABLE, f"Apertium {self.pair.mode} failed: {exc}"
+                    ) from exc
+            if readable:
+                chunk = os.read(read_fd, 1 << 16)
+                if not chunk:
+                    raise ApiError(Code.UNAVAILABLE, f"Apertium {self.pair.mode} stopped; retry.")
+                buffer += chunk
         return [part.decode("utf-8", errors="replace") for part in bytes(buffer).split(b"\0")[:-1]]
 
     def _stop(self) -> None:
