@@ -75,6 +75,14 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def kill_group(pid: int) -> None:
+    """SIGKILL what is left of the process group `pid` leads. A server's worker processes
+    outlive a main process that was killed (granian's and gunicorn's do), and go on serving
+    and running jobs; a process started with `start_new_session=True` leads its own group."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
 def push_envelope(
     data: bytes,
     attributes: Mapping[str, str] | None = None,
@@ -138,6 +146,7 @@ class ServiceProcess:
             env=environment,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its workers too can be killed, as a container's are
         )
         self.log_path = log_path
         self.startup_seconds = wait_for_http(f"{self.url}/health", self.process)
@@ -150,8 +159,14 @@ class ServiceProcess:
             self._log.flush()
         return self.log_path.read_text(errors="replace")
 
+    def kill(self) -> None:
+        """The instance dies at once, workers and all: a crash, or Cloud Run stopping it."""
+        kill_group(self.process.pid)
+        self.process.wait()
+
     def stop(self) -> None:
         stop(self.process)
+        kill_group(self.process.pid)
         self._log.close()
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from deploy.topology import Topology
 from deploy.wiring import Change, Target, Wiring
 from local.clients import Emulators
-from local.harness import free_port, service_command
+from local.harness import free_port, kill_group, service_command
 from local.vertex_host import routes_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,12 +171,16 @@ class Stack:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            kill_group(process.pid)
         for thread in self._threads:
             thread.join(timeout=2)
 
     def restart(self, component: Component) -> None:
         """Start a component that died again; the wiring is applied again after an emulator
-        came back (without a data directory it comes back empty; with one it is a no-op)."""
+        came back (without a data directory it comes back empty; with one it is a no-op). What
+        is left of the dead one goes first: its workers would go on serving its port."""
+        if component.process is not None:
+            kill_group(component.process.pid)
         self._spawn(component)
         self._wait_ready(component)
         if component.name in ("pubsub", "storage"):
@@ -225,6 +229,7 @@ class Stack:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,  # a group of its own, so `restart` can clear what is left
         )
         thread = threading.Thread(
             target=self._pump, args=(component,), daemon=True, name=f"log-{component.name}"

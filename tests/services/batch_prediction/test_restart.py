@@ -54,8 +54,7 @@ def _kill_when_started(service, job_name: str) -> dict:
         timeout=60,
         interval=0.02,
     )
-    service.process.kill()
-    service.process.wait()
+    service.kill()
     assert job["state"] == "JOB_STATE_RUNNING", "the job ended before it could be killed"
     return job
 
