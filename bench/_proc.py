@@ -27,14 +27,25 @@ def tree(pid: int) -> list[int]:
     return pids
 
 
-def rss_mb(pid: int) -> float:
-    """Summed RSS of `pid` and its descendants, in MiB (shared pages counted per process)."""
+def _status_mb(pid: int, field: str) -> float:
+    """`field` of /proc/PID/status (VmRSS, VmHWM) summed over `pid` and its descendants, in
+    MiB (shared pages counted per process)."""
     total = 0
     for member in tree(pid):
         try:
             for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     total += int(line.split()[1])
         except FileNotFoundError:
             continue
     return total / 1024
+
+
+def rss_mb(pid: int) -> float:
+    """Summed RSS of `pid` and its descendants, in MiB."""
+    return _status_mb(pid, "VmRSS")
+
+
+def peak_mb(pid: int) -> float:
+    """Summed peak RSS (high-water mark) of `pid` and its descendants, in MiB."""
+    return _status_mb(pid, "VmHWM")

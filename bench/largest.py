@@ -21,10 +21,9 @@ import json
 import time
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 
 from bench import fuzz
-from bench._proc import tree
+from bench._proc import peak_mb
 from deploy.topology import DEFAULT_PATH, load
 from local.samples import SENTENCES
 from local.stack import Stack, free_ports_for
@@ -106,18 +105,6 @@ BUILDERS: dict[str, Callable[[], tuple[Request, Request]]] = {
 }
 
 
-def _peak_mb(pid: int) -> float:
-    total = 0
-    for member in tree(pid):
-        try:
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
-        except FileNotFoundError:
-            continue
-    return total / 1024
-
-
 def _post(url: str, body: dict) -> tuple[int, int, float]:
     data = json.dumps(body).encode()
     request = urllib.request.Request(
@@ -154,9 +141,9 @@ def main() -> None:
             component = next(c for c in stack.components if c.name == name)
             (small_path, small), (path, large) = BUILDERS[name]()
             _post(stack.service_url(name) + small_path, small)
-            warm = _peak_mb(component.process.pid)
+            warm = peak_mb(component.process.pid)
             status, answered, seconds = _post(stack.service_url(name) + path, large)
-            peak = _peak_mb(component.process.pid)
+            peak = peak_mb(component.process.pid)
             size = len(json.dumps(large)) / 2**20
             rows.append((name, size, status, answered / 2**20, seconds, warm, peak))
             print(f"{name}: done", flush=True)
