@@ -32,31 +32,26 @@ from bench import _proc  # noqa: E402
 from local.clients import api_client  # noqa: E402
 from local.harness import BIN, free_port, stop, wait_for_http  # noqa: E402
 
-TEXTS = [
-    "Google was founded by Larry Page and Sergey Brin in California in 1998.",
-    "The new phone is great, but the battery life is disappointing.",
-    "Maria flew from Madrid to Berlin on Monday to meet the board of Siemens.",
-    "We loved the food at the restaurant near the river; the service was slow.",
-    "The European Central Bank raised interest rates by a quarter point today.",
-]
-SENTENCES = [
-    "The weather is very nice today and we are going to the beach.",
-    "My brother works in a big hospital in the city.",
-    "Please send me the documents before Friday.",
-    "The children read a book about animals.",
-    "We need to buy bread, milk and eggs.",
-]
+# Inputs from the sets the other benches and the tests use: the language corpus's held-out
+# texts (entities, sentiment) and a sample of the OCR set's sentence pool.
+LANGUAGE_TEXTS = 6
+TRANSLATION_SENTENCES = 6
 
 
 @dataclass
 class Case:
-    """One API's request, the backend that answers it in-process, the client that sends it."""
+    """One API's requests, the backend method that answers them in-process, and the official
+    client's method that sends them to the service."""
 
     api: str
-    service: str
     requests: list  # proto-plus requests, sent as they are both ways
     direct: Callable  # request -> response, in this process
     remote: Callable  # request -> response, through the service
+
+
+def _case(api: str, requests: list, direct: Callable, send: Callable) -> Case:
+    """`send`: the client's method, which takes the request as a keyword."""
+    return Case(api, requests, direct, lambda request: send(request=request))
 
 
 @dataclass
@@ -91,10 +86,9 @@ def _vision(url: str) -> Case:
         for image in images
     ]
     client = api_client(vision.ImageAnnotatorClient, url)
-    return Case(
-        "vision TEXT_DETECTION", "vision", requests, backend.annotate_images,
-        lambda request: client.batch_annotate_images(request=request),
-    )  # fmt: skip
+    return _case(
+        "vision TEXT_DETECTION", requests, backend.annotate_images, client.batch_annotate_images
+    )
 
 
 def _language(url: str) -> Case:
@@ -104,6 +98,7 @@ def _language(url: str) -> Case:
     from services.language.backends.local import LocalBackend
     from services.language.settings import LanguageSettings
     from shared.storage import Storage
+    from tests.services.language.corpus import HELD_OUT
 
     backend = LocalBackend(LanguageSettings.from_env("language"), Storage("test-project"))
     rpc = RPCS["v1"]["annotateText"]
@@ -119,19 +114,19 @@ def _language(url: str) -> Case:
             features=features,
             encoding_type=language_v1.EncodingType.UTF8,
         )
-        for text in TEXTS
+        for text, _gold in HELD_OUT[:LANGUAGE_TEXTS]
     ]
     client = api_client(language_v1.LanguageServiceClient, url)
-    return Case(
-        "language annotateText", "language", requests,
-        lambda request: backend.call(rpc, request),
-        lambda request: client.annotate_text(request=request),
+    return _case(
+        "language annotateText", requests, lambda request: backend.call(rpc, request),
+        client.annotate_text,
     )  # fmt: skip
 
 
 def _translation(url: str) -> Case:
     from google.cloud import translate_v3
 
+    from local.samples import sentences
     from services.translation.backends.local import LocalBackend
     from services.translation.settings import TranslationSettings
 
@@ -144,13 +139,12 @@ def _translation(url: str) -> Case:
             target_language_code="es",
             mime_type="text/plain",
         )
-        for sentence in SENTENCES
+        for sentence in sentences(TRANSLATION_SENTENCES, seed=3)
     ]
     client = api_client(translate_v3.TranslationServiceClient, url)
-    return Case(
-        "translation translateText", "translation", requests, backend.translate_text,
-        lambda request: client.translate_text(request=request),
-    )  # fmt: skip
+    return _case(
+        "translation translateText", requests, backend.translate_text, client.translate_text
+    )
 
 
 CASES = {"vision": _vision, "language": _language, "translation": _translation}

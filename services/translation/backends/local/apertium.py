@@ -149,6 +149,8 @@ class Pipeline:
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group, so the whole chain can be stopped
         )
+        # `_exchange` writes as much as the pipe takes and reads in between.
+        os.set_blocking(self._process.stdin.fileno(), False)  # type: ignore[union-attr]
         log.info("apertium %s started in %.3f s", self.pair.mode, time.perf_counter() - started)
         return self._process
 
@@ -162,7 +164,6 @@ class Pipeline:
         # deadlock a write-then-read, and a writer thread per request cost more than the
         # translation of a short sentence (its start waits for the GIL under load).
         write_fd, read_fd = process.stdin.fileno(), process.stdout.fileno()
-        os.set_blocking(write_fd, False)
         deadline = time.monotonic() + self._timeout_s
         buffer = bytearray()
         while buffer.count(0) < len(pieces):
