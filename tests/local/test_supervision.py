@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -57,6 +58,18 @@ def _until(check, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+def _group_alive(pgid: int) -> bool:
+    """A live (not zombie) process is still in group `pgid`."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _ppid, group = stat.read_text().rpartition(")")[2].split()[:3]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(group) == pgid and state != "Z":
+            return True
+    return False
+
+
 def _kill(component: Component) -> None:
     assert component.process is not None
     component.process.kill()
@@ -69,12 +82,15 @@ def test_a_dead_service_and_a_dead_emulator_come_back_and_the_rest_keeps_running
     translation = next(c for c in stack.components if c.name == "translation")
     pubsub = next(c for c in stack.components if c.name == "pubsub")
     storage_pid = next(c for c in stack.components if c.name == "storage").process.pid
+    dead_group = translation.process.pid
 
     _kill(translation)
     _kill(pubsub)
     _until(lambda: (supervisor.check(), all(stack.alive().values()))[1])
 
     assert requests.get(f"{translation.url}/health", timeout=10).status_code == 200
+    # The killed server's worker outlives it; the restart cleared its group first.
+    assert not _group_alive(dead_group)
     assert next(c for c in stack.components if c.name == "storage").process.pid == storage_pid
     # The emulator came back wired: the topology's topic exists again.
     topic = f"projects/{PROJECT}/topics/translation-done"
