@@ -24,7 +24,7 @@ Methods, each in its own process (so its peak RSS is its own):
 - `beam`: Beam's RunInference with `SklearnModelHandlerNumpy` (or, where its module cannot
   import for want of pandas, an equivalent handler), one element per row (how the Beam docs
   use it), on the DirectRunner (its in-process FnApiRunner), on `--beam-rows` rows;
-- `beam-engine`: the service's Beam engine (one element per 10k-line chunk), same runner.
+- `beam-engine`: the service's Beam engine (one element per shard), same runner.
 
 The model: StandardScaler + LogisticRegression on 30 features (labels out). The input is
 generated once into a temporary directory. Every method writes its output to that directory
@@ -398,7 +398,7 @@ def run_beam_engine(directory: Path, rows: int, _args: Any) -> tuple[int, float]
         directory, f"file://{directory / 'input.jsonl'}", f"file://{directory / 'out'}", objects
     )
     # The workers load the model from the registry; here it comes from the file.
-    with mock.patch.object(beam_engine.RegistryModelHandler, "load_model", return_value=served):
+    with mock.patch.object(beam_engine.RegistryModel, "load", return_value=served):
         counts = beam_engine.run(plan, plan.shards(), served.version, settings)
     return sum(ok + failed for ok, failed in counts.values()), time.perf_counter() - started
 

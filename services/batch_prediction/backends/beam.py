@@ -2,22 +2,24 @@
 `pip install apache-beam`; imported only when a job asks for `engine=beam`).
 
     Create(pending shards)
-      | ReadChunks        FlatMap: each shard's chunks, parsed (`formats`), keyed (shard, chunk)
-      | RunInference      KeyedModelHandler(RegistryModelHandler): one vectorised predict per
-                          chunk, with the model loaded from the registry on each worker
-      | Format            (shard, (chunk, prediction lines, error lines, counts))
-      | GroupByKey        a shard's chunks together
-      | WriteShard        predictions_NNNN.jsonl / errors_NNNN.jsonl, as the local engine does
+      | Reshuffle         the shards spread over the workers (Dataflow), one element each
+      | ScoreShard        ParDo: a shard's chunks read, parsed, predicted (one vectorised
+                          predict a chunk) and written to predictions_NNNN.jsonl /
+                          errors_NNNN.jsonl, as the local engine does (`shards.score_chunk`);
+                          the model loaded from the registry once per worker (`Shared`)
 
 The runner is `BEAM_RUNNER` (DirectRunner here, run as Beam's in-process FnApiRunner, which is
 what the DirectRunner runs batch pipelines on once it has tried Prism, a binary it would
 download; DataflowRunner in the cloud) with
 `BEAM_OPTIONS` (e.g. `--project=P,--region=R,--temp_location=gs://B/tmp,
 --setup_file=./setup.py` for Dataflow, which must be able to import this package; not
-exercised here). Elements are whole chunks, not rows: Beam's per-element overhead would
-otherwise dominate (see bench/batch.py). A shard's output is gathered in memory by the
-GroupByKey before it is written (one shard, `SHARD_BYTES` of input, at a time per worker on
-the DirectRunner). The counts of each shard travel in its file's metadata (`mlapi-counts`),
+exercised here). Elements are whole shards, not rows or chunks: Beam's per-element
+overhead would otherwise dominate (bench/batch.py: RunInference one row an element is 13x
+slower than the service), and chunks as elements (RunInference, then a GroupByKey to put a
+shard's chunks back together in order) moved every output line through the runner's data
+plane: 2.6x the local engine's time and a peak RSS that grew with the input. A shard's
+output is kept in memory until the shard ends (one shard, `SHARD_BYTES` of input, at a time
+per worker thread). The counts of each shard travel in its file's metadata (`mlapi-counts`),
 so the job reads them back from storage whatever the runner.
 
 Not implemented: progress while the pipeline runs (the record is updated when it ends) and
@@ -28,27 +30,20 @@ on meanwhile (`lease`), so no other worker takes the job for orphaned.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.ml.inference.base import (
-    KeyedModelHandler,
-    ModelHandler,
-    PredictionResult,
-    RunInference,
-)
 from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.utils.shared import Shared
 
-from services.batch_prediction import formats
 from services.batch_prediction.backends.base import Plan, Progress, Shard
-from services.batch_prediction.backends.shards import ShardFiles, iter_chunks, parse_chunk, predict
+from services.batch_prediction.backends.shards import ShardFiles, iter_chunks, score_chunk
 from services.batch_prediction.jobfiles import JobFiles
 from services.batch_prediction.modelcache import ModelCache
 from services.batch_prediction.settings import BatchPredictionSettings
 from shared.errors import ApiError, Code
 from shared.modelruntime import load
-from shared.modelschema import InputSchema
 from shared.registry import ModelVersion, Registry
 from shared.storage import Storage
 
@@ -83,72 +78,73 @@ class BeamEngine:
         pass
 
 
-class RegistryModelHandler(ModelHandler[formats.Batch, PredictionResult, Any]):
-    """Loads one registered version on the worker; predicts one parsed chunk per call."""
+class RegistryModel:
+    """Loads one registered version on a worker (pickled to the workers with the pipeline)."""
 
     def __init__(self, bucket: str, prefix: str, version: dict[str, Any]) -> None:
         self._bucket = bucket
         self._prefix = prefix
         self._version = version
 
-    def load_model(self) -> Any:
+    def load(self) -> Any:
         registry = Registry(self._bucket, self._prefix, storage=Storage())
         version = ModelVersion.from_json(self._version)
         return load(version, registry.read_artifact(version))
 
-    def run_inference(
-        self,
-        batch: Sequence[formats.Batch],
-        model: Any,
-        inference_args: dict[str, Any] | None = None,
-    ) -> Iterable[PredictionResult]:
-        return [PredictionResult(chunk, predict(model, chunk)) for chunk in batch]
 
-    def batch_elements_kwargs(self) -> dict[str, int]:
-        return {"min_batch_size": 1, "max_batch_size": 1}  # an element is a whole chunk
+class _Loaded:
+    """A worker's loaded model, held where Beam's `Shared` can keep a weak reference to it."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
 
 
-def read_chunks(
-    shard: Shard, plan: Plan, schema_json: dict[str, Any], allow_local: bool
-) -> Iterator[tuple[tuple[int, int], formats.Batch]]:
-    schema = InputSchema.from_json(schema_json)
+class ScoreShard(beam.DoFn):
+    """One shard -> its two files, chunk by chunk as the local engine scores them
+    (`shards.score_chunk`: one vectorised predict a chunk). The model is loaded once per
+    worker process and shared by its threads (`Shared`)."""
+
+    def __init__(self, source: RegistryModel, plan: Plan, allow_local: bool) -> None:
+        self._source = source
+        self._plan = plan
+        self._allow_local = allow_local
+        self._shared = Shared()
+        self._model: Any = None
+
+    def setup(self) -> None:
+        self._model = self._shared.acquire(lambda: _Loaded(self._source.load())).model
+
+    def process(self, shard: Shard) -> Iterator[tuple[int, tuple[int, int]]]:
+        yield shard.number, write_shard(shard, self._plan, self._model, self._allow_local)
+
+
+def write_shard(shard: Shard, plan: Plan, model: Any, allow_local: bool) -> tuple[int, int]:
+    """Score a shard and write its files with its counts in their metadata, which the job
+    reads back whatever the runner: the lines are kept until the shard ends (one shard,
+    `SHARD_BYTES` of input, at a time per worker thread), as the counts go in at the start
+    of an upload."""
     item = plan.inputs[shard.input]
     files = _worker_files(allow_local)
+    chunks: list[tuple[bytes, bytes]] = []
+    ok = failed = 0
     with files.open_reader(item.info, plan.read_block) as reader:
-        chunks = iter_chunks(
+        for blob, offset in iter_chunks(
             reader, shard.start, shard.end, item.data_start, plan.chunk_size, plan.read_block
-        )
-        for index, (blob, offset) in enumerate(chunks):
-            yield (shard.number, index), parse_chunk(blob, offset, item, plan, schema)
-
-
-def format_chunk(
-    keyed: tuple[tuple[int, int], PredictionResult],
-) -> tuple[int, tuple[int, bytes, bytes, int, int]]:
-    (number, index), result = keyed
-    batch: formats.Batch = result.example
-    lines = formats.prediction_lines(batch, result.inference)
-    return number, (index, lines, b"".join(batch.errors), batch.rows, len(batch.errors))
-
-
-def write_shard(
-    grouped: tuple[int, Iterable[tuple[int, bytes, bytes, int, int]]],
-    plan: Plan,
-    allow_local: bool,
-) -> tuple[int, tuple[int, int]]:
-    number, chunks = grouped
-    ordered = sorted(chunks, key=lambda c: c[0])
-    ok = sum(c[3] for c in ordered)
-    failed = sum(c[4] for c in ordered)
-    out = ShardFiles(_worker_files(allow_local), plan, number, {COUNTS_METADATA: f"{ok},{failed}"})
+        ):
+            lines, error_lines, chunk_ok, chunk_failed = score_chunk(
+                blob, offset, item, plan, model
+            )
+            chunks.append((lines, error_lines))
+            ok, failed = ok + chunk_ok, failed + chunk_failed
+    out = ShardFiles(files, plan, shard.number, {COUNTS_METADATA: f"{ok},{failed}"})
     try:
-        for _, lines, error_lines, _, _ in ordered:
+        for lines, error_lines in chunks:
             out.write(lines, error_lines)
         out.commit()
     except BaseException:
         out.abort()
         raise
-    return number, (ok, failed)
+    return ok, failed
 
 
 def run(
@@ -161,10 +157,7 @@ def run(
     if not pending:
         return {}
     allow_local = settings.allow_local_files
-    handler = RegistryModelHandler(
-        settings.registry_bucket, settings.registry_prefix, version.to_json()
-    )
-    schema = version.schema.to_json() if version.schema else _schema_of(handler)
+    source = RegistryModel(settings.registry_bucket, settings.registry_prefix, version.to_json())
     options = PipelineOptions([f"--runner={settings.beam_runner}", *settings.beam_options])
     runner = None
     if settings.beam_runner in ("DirectRunner", "FnApiRunner"):
@@ -177,17 +170,10 @@ def run(
         _ = (
             pipeline
             | "Shards" >> beam.Create(list(pending))
-            | "ReadChunks" >> beam.FlatMap(read_chunks, plan, schema, allow_local)
-            | "RunInference" >> RunInference(KeyedModelHandler(handler))
-            | "Format" >> beam.Map(format_chunk)
-            | "GroupByShard" >> beam.GroupByKey()
-            | "WriteShard" >> beam.Map(write_shard, plan, allow_local)
+            | "Spread" >> beam.Reshuffle()  # on Dataflow: the shards to workers, one by one
+            | "ScoreShard" >> beam.ParDo(ScoreShard(source, plan, allow_local))
         )
     return _counts(plan, pending, allow_local)
-
-
-def _schema_of(handler: RegistryModelHandler) -> dict[str, Any]:
-    return handler.load_model().schema.to_json()
 
 
 def _counts(plan: Plan, pending: Sequence[Shard], allow_local: bool) -> dict[int, tuple[int, int]]:
