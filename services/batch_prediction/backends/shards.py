@@ -57,16 +57,19 @@ def iter_chunks(
             position += len(buffer)
             buffer = b""
             fill()
+    # The newlines of `buffer`, found once per byte read (not again over the whole buffer
+    # after every read).
+    newlines = _newlines(buffer)
     while position < end:
-        newlines = _newlines(buffer)
         limit = end - position  # lines must start before this offset in `buffer`
         while (
             not eof
             and len(newlines) < chunk_rows
             and (not len(newlines) or newlines[-1] + 1 < limit)
         ):
+            before = len(buffer)
             fill()
-            newlines = _newlines(buffer)
+            newlines = np.concatenate((newlines, _newlines(buffer, before)))
         if not len(newlines):
             if buffer:
                 yield buffer + b"\n", position
@@ -76,10 +79,13 @@ def iter_chunks(
         cut = int(newlines[owned - 1]) + 1
         yield buffer[:cut], position
         buffer, position = buffer[cut:], position + cut
+        newlines = newlines[owned:] - cut
 
 
-def _newlines(buffer: bytes) -> np.ndarray:
-    return np.flatnonzero(np.frombuffer(buffer, dtype=np.uint8) == 10)
+def _newlines(buffer: bytes, start: int = 0) -> np.ndarray:
+    """The offsets of the newlines in `buffer` from `start` on."""
+    found = np.flatnonzero(np.frombuffer(buffer, dtype=np.uint8, offset=start) == 10)
+    return found + start if start else found
 
 
 def parse_chunk(
