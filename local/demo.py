@@ -38,6 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from local.harness import free_port
 from local.samples import TextImage, png_bytes, render
 
 PROJECT = "demo-project"
@@ -66,9 +67,7 @@ def _port(preferred: int) -> int:
     with socket.socket() as sock:
         if sock.connect_ex(("127.0.0.1", preferred)) != 0:
             return preferred
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_port()
 
 
 def _quiet(_name: str, _line: str) -> None:

@@ -18,6 +18,7 @@ import http.server
 import json
 import os
 import queue
+import random
 import signal
 import socket
 import subprocess
@@ -32,7 +33,32 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+# Ports for servers come from below the kernel's ephemeral range: a port the kernel hands out
+# for `bind(0)` is one it also gives outgoing connections, so between the pick and the server's
+# own bind any client socket of a parallel test could take it ("Address already in use", seen
+# when a stack started its services one by one while another test made requests).
+_LOWEST = 20_000
+_random = random.SystemRandom()  # no shared seed: forked test workers pick apart
+
+
+def _ephemeral_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def free_port() -> int:
+    """A port on 127.0.0.1 that nothing is bound to now, outside the ephemeral range."""
+    end = _ephemeral_start()
+    for _ in range(100 if end - _LOWEST >= 1000 else 0):
+        port = _random.randrange(_LOWEST, end)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
