@@ -38,7 +38,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.utils.shared import Shared
 
 from services.batch_prediction.backends.base import Plan, Progress, Shard
-from services.batch_prediction.backends.shards import ShardFiles, iter_chunks, score_chunk
+from services.batch_prediction.backends.shards import ShardFiles, score_chunks
 from services.batch_prediction.jobfiles import JobFiles
 from services.batch_prediction.modelcache import ModelCache
 from services.batch_prediction.settings import BatchPredictionSettings
@@ -92,13 +92,6 @@ class RegistryModel:
         return load(version, registry.read_artifact(version))
 
 
-class _Loaded:
-    """A worker's loaded model, held where Beam's `Shared` can keep a weak reference to it."""
-
-    def __init__(self, model: Any) -> None:
-        self.model = model
-
-
 class ScoreShard(beam.DoFn):
     """One shard -> its two files, chunk by chunk as the local engine scores them
     (`shards.score_chunk`: one vectorised predict a chunk). The model is loaded once per
@@ -112,7 +105,8 @@ class ScoreShard(beam.DoFn):
         self._model: Any = None
 
     def setup(self) -> None:
-        self._model = self._shared.acquire(lambda: _Loaded(self._source.load())).model
+        # `Shared` keeps only a weak reference: the DoFn holds the model itself.
+        self._model = self._shared.acquire(self._source.load)
 
     def process(self, shard: Shard) -> Iterator[tuple[int, tuple[int, int]]]:
         yield shard.number, write_shard(shard, self._plan, self._model, self._allow_local)
@@ -120,30 +114,16 @@ class ScoreShard(beam.DoFn):
 
 def write_shard(shard: Shard, plan: Plan, model: Any, allow_local: bool) -> tuple[int, int]:
     """Score a shard and write its files with its counts in their metadata, which the job
-    reads back whatever the runner: the lines are kept until the shard ends (one shard,
-    `SHARD_BYTES` of input, at a time per worker thread), as the counts go in at the start
-    of an upload."""
-    item = plan.inputs[shard.input]
+    reads back whatever the runner. The counts go in when an upload starts, so the lines are
+    kept until the shard ends (one shard, `SHARD_BYTES` of input, at a time per worker
+    thread) instead of streamed as `shards.score_shard` does."""
     files = _worker_files(allow_local)
-    chunks: list[tuple[bytes, bytes]] = []
-    ok = failed = 0
-    with files.open_reader(item.info, plan.read_block) as reader:
-        for blob, offset in iter_chunks(
-            reader, shard.start, shard.end, item.data_start, plan.chunk_size, plan.read_block
-        ):
-            lines, error_lines, chunk_ok, chunk_failed = score_chunk(
-                blob, offset, item, plan, model
-            )
-            chunks.append((lines, error_lines))
-            ok, failed = ok + chunk_ok, failed + chunk_failed
-    out = ShardFiles(files, plan, shard.number, {COUNTS_METADATA: f"{ok},{failed}"})
-    try:
-        for lines, error_lines in chunks:
+    scored = list(score_chunks(shard, plan, model, files))
+    ok = sum(chunk[2] for chunk in scored)
+    failed = sum(chunk[3] for chunk in scored)
+    with ShardFiles(files, plan, shard.number, {COUNTS_METADATA: f"{ok},{failed}"}) as out:
+        for lines, error_lines, *_ in scored:
             out.write(lines, error_lines)
-        out.commit()
-    except BaseException:
-        out.abort()
-        raise
     return ok, failed
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from typing import IO, Any
 
 import numpy as np
@@ -164,6 +165,16 @@ class ShardFiles:
             uri, self._metadata, chunk_bytes=self._plan.upload_chunk, content_type=CONTENT_TYPE
         )
 
+    def __enter__(self) -> ShardFiles:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        """Committed when the block ends, aborted if anything escapes it (a cancel too)."""
+        if kind is None:
+            self.commit()
+        else:
+            self.abort()
+
     def write(self, lines: bytes, error_lines: bytes = b"") -> None:
         if lines:
             self._predictions.write(lines)
@@ -183,6 +194,19 @@ class ShardFiles:
             self._errors.abort()
 
 
+def score_chunks(
+    shard: Shard, plan: Plan, model: Any, files: JobFiles
+) -> Iterator[tuple[bytes, bytes, int, int, int]]:
+    """A shard's chunks scored in order: (prediction lines, error lines, rows predicted,
+    rows failed, input bytes)."""
+    item = plan.inputs[shard.input]
+    with files.open_reader(item.info, plan.read_block) as reader:
+        for blob, offset in iter_chunks(
+            reader, shard.start, shard.end, item.data_start, plan.chunk_size, plan.read_block
+        ):
+            yield (*score_chunk(blob, offset, item, plan, model), len(blob))
+
+
 def score_shard(
     shard: Shard,
     plan: Plan,
@@ -190,25 +214,17 @@ def score_shard(
     files: JobFiles,
     on_chunk: Callable[[int, int, int], None] = lambda ok, failed, size: None,
 ) -> tuple[int, int]:
-    """Score one shard into its files; (rows predicted, rows failed). `on_chunk` gets each
-    chunk's counts and bytes, and may raise (`Interrupted`); then nothing of the shard is
-    written."""
-    item = plan.inputs[shard.input]
-    out = ShardFiles(files, plan, shard.number)
+    """Score one shard into its files, streamed; (rows predicted, rows failed). `on_chunk`
+    gets each chunk's counts and bytes, and may raise (`Interrupted`); then nothing of the
+    shard is written."""
     ok = failed = 0
-    try:
-        with files.open_reader(item.info, plan.read_block) as reader:
-            for blob, offset in iter_chunks(
-                reader, shard.start, shard.end, item.data_start, plan.chunk_size, plan.read_block
-            ):
-                lines, error_lines, chunk_ok, chunk_failed = score_chunk(
-                    blob, offset, item, plan, model
-                )
-                out.write(lines, error_lines)
-                ok, failed = ok + chunk_ok, failed + chunk_failed
-                on_chunk(chunk_ok, chunk_failed, len(blob))
-        out.commit()
-    except BaseException:
-        out.abort()
-        raise
+    # `closing`: an `on_chunk` that raises closes the shard's reader now, not when collected.
+    with (
+        ShardFiles(files, plan, shard.number) as out,
+        closing(score_chunks(shard, plan, model, files)) as chunks,
+    ):
+        for lines, error_lines, chunk_ok, chunk_failed, size in chunks:
+            out.write(lines, error_lines)
+            ok, failed = ok + chunk_ok, failed + chunk_failed
+            on_chunk(chunk_ok, chunk_failed, size)
     return ok, failed
