@@ -27,11 +27,11 @@ def tree(pid: int) -> list[int]:
     return pids
 
 
-def _status_mb(pid: int, field: str) -> float:
-    """`field` of /proc/PID/status (VmRSS, VmHWM) summed over `pid` and its descendants, in
-    MiB (shared pages counted per process)."""
+def _status_mb(pid: int, field: str, whole_tree: bool = True) -> float:
+    """`field` of /proc/PID/status (VmRSS, VmHWM) summed over `pid` and its descendants (or of
+    `pid` alone), in MiB (shared pages counted per process)."""
     total = 0
-    for member in tree(pid):
+    for member in tree(pid) if whole_tree else [pid]:
         try:
             for line in Path(f"/proc/{member}/status").read_text().splitlines():
                 if line.startswith(f"{field}:"):
@@ -41,9 +41,9 @@ def _status_mb(pid: int, field: str) -> float:
     return total / 1024
 
 
-def rss_mb(pid: int) -> float:
-    """Summed RSS of `pid` and its descendants, in MiB."""
-    return _status_mb(pid, "VmRSS")
+def rss_mb(pid: int, whole_tree: bool = True) -> float:
+    """Summed RSS of `pid` and its descendants (or of `pid` alone), in MiB."""
+    return _status_mb(pid, "VmRSS", whole_tree)
 
 
 def peak_mb(pid: int) -> float:

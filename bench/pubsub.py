@@ -34,7 +34,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import _proc  # noqa: E402
+from local.harness import free_port  # noqa: E402
+
 PROJECT = "projects/bench"
 
 
@@ -134,39 +138,6 @@ class Endpoint:
 # -- emulators ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def descendants(pid: int) -> list[int]:
-    children = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == pid:
-            children.append(int(entry.name))
-    out = list(children)
-    for child in children:
-        out.extend(descendants(child))
-    return out
-
-
 class Emulator:
     def __init__(self, name: str, command: list[str], server_match: str) -> None:
         self.name = name
@@ -200,7 +171,7 @@ class Emulator:
     def rss(self) -> tuple[float, float]:
         """(server process, whole tree) RSS in MB."""
         assert self.proc is not None
-        pids = [self.proc.pid, *descendants(self.proc.pid)]
+        pids = _proc.tree(self.proc.pid)
         server = self.proc.pid
         for pid in pids:
             try:
@@ -209,14 +180,14 @@ class Emulator:
                 continue
             if self.server_match in cmdline:
                 server = pid
-        return rss_kb(server) / 1024, sum(rss_kb(pid) for pid in pids) / 1024
+        return _proc.rss_mb(server, whole_tree=False), _proc.rss_mb(self.proc.pid)
 
     def stop(self) -> None:
         """Stops what this benchmark started: its session, and the server by its pid (gcloud
         starts Java in a process group of its own)."""
         if self.proc is None or self.proc.poll() is not None:
             return
-        started = descendants(self.proc.pid)
+        started = _proc.tree(self.proc.pid)[1:]
         os.killpg(self.proc.pid, signal.SIGTERM)
         for pid in started:
             with contextlib.suppress(ProcessLookupError):

@@ -13,4 +13,3 @@ def test_a_free_port_is_bindable_and_below_the_ephemeral_range():
         assert port < start or start - harness._LOWEST < 1000
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", port))
-
