@@ -375,7 +375,7 @@ def ours_server(
             "REGISTRY_BUCKET": "bench-models",
             "PORT": str(port),
             "WORKERS": "2",
-            "THREADS": "16",
+            "THREADS": "2",
             "PREDICTION_ACCESS_LOG": "false",
             "LOG_FORMAT": "json",
             "PREDICTION_PRELOAD": "cancer",
@@ -685,7 +685,7 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="settings for our service (default SERVER=gunicorn WORKERS=2 THREADS=16 "
+        help="settings for our service (default SERVER=gunicorn WORKERS=2 THREADS=2 "
         "PREDICTION_ACCESS_LOG=false PREDICTION_PRELOAD=cancer; SERVER=granian: "
         "shared.serving, SERVER=functions-framework)",
     )
