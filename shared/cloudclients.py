@@ -7,12 +7,13 @@
 
         @google_errors
         def annotate_images(self, request):
-            return self._clients.get(vision.ImageAnnotatorClient).batch_annotate_images(
-                request=request
-            )
+            client = self._clients.get("google.cloud.vision_v1", "ImageAnnotatorClient")
+            return client.batch_annotate_images(request=request)
 
-Clients are created lazily (credentials are looked up then, not at start, so a cold start does
-no auth work) and once per class, thread-safely.
+Clients are created lazily, once per class, thread-safely: the client package is imported and
+credentials are looked up on the first call, not at start, so a cold start imports no
+transports and does no auth work (the services use the packages' message types alone,
+`shared.gapictypes`).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from typing import Any, ParamSpec, TypeVar
 
 from shared.config import Settings
 from shared.errors import ApiError, from_google_exception
+from shared.gapictypes import client_class
 
-C = TypeVar("C")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -36,15 +37,18 @@ class CloudClients:
 
     def __init__(self, settings: Settings) -> None:
         self._kwargs = settings.cloud_client_kwargs()
-        self._clients: dict[type, Any] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
         # Protects `_clients` against two first requests at once.
         self._lock = threading.Lock()
 
-    def get(self, client_type: Callable[..., C]) -> C:
+    def get(self, package: str, name: str) -> Any:
+        """The client `name` of `package` (`"google.cloud.vision_v1"`, `"ImageAnnotatorClient"`),
+        made (and its package imported) on first use."""
         with self._lock:
-            client = self._clients.get(client_type)  # type: ignore[call-overload]
+            client = self._clients.get((package, name))
             if client is None:
-                client = self._clients[client_type] = client_type(**self._kwargs)  # type: ignore[index]
+                client = client_class(package, name)(**self._kwargs)
+                self._clients[package, name] = client
             return client
 
     def close(self) -> None:

@@ -17,7 +17,6 @@ import logging
 import posixpath
 import threading
 
-from google.cloud import documentai_v1 as documentai
 from google.rpc import status_pb2
 
 from services.documentai import operations as ops
@@ -26,7 +25,10 @@ from services.documentai.backends.base import Limits
 from services.documentai.processors import ProcessorConfig
 from services.documentai.settings import DocumentAISettings
 from shared.errors import ApiError, Code, invalid_argument
+from shared.gapictypes import message_types
 from shared.storage import GcsUri, Storage, parse_gs_uri
+
+documentai = message_types("google.cloud.documentai_v1")
 
 log = logging.getLogger(__name__)
 State = documentai.BatchProcessMetadata.State

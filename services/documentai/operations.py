@@ -18,11 +18,12 @@ import secrets
 import threading
 from typing import Any
 
-from google.cloud import documentai_v1 as documentai
-
 from shared import protojson
 from shared.errors import ApiError, Code, invalid_argument, not_found
+from shared.gapictypes import message_types
 from shared.storage import GcsUri, Storage
+
+documentai = message_types("google.cloud.documentai_v1")
 
 METADATA_TYPE = "type.googleapis.com/google.cloud.documentai.v1.BatchProcessMetadata"
 RESPONSE_TYPE = "type.googleapis.com/google.cloud.documentai.v1.BatchProcessResponse"

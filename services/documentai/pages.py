@@ -7,10 +7,11 @@ Google does). Online limits count the pages that will be read.
 
 from __future__ import annotations
 
-from google.cloud import documentai_v1 as documentai
-
 from services.documentai.processors import ONLINE_PAGES, ONLINE_PAGES_IMAGELESS
 from shared.errors import invalid_argument
+from shared.gapictypes import message_types
+
+documentai = message_types("google.cloud.documentai_v1")
 
 
 def select(options: documentai.ProcessOptions | None, total: int) -> list[int]:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from google.cloud import documentai_v1 as documentai
-
 from shared.errors import ApiError, Code
+from shared.gapictypes import message_types
+
+documentai = message_types("google.cloud.documentai_v1")
 
 # Google's page limits (document-ai/limits): online, and per document in a batch.
 ONLINE_PAGES = 15

@@ -19,14 +19,16 @@ Creating, deleting, enabling, training processors is UNIMPLEMENTED (nothing to m
 from __future__ import annotations
 
 import flask
-from google.cloud import documentai_v1 as documentai
 
 from services.documentai import operations as ops
 from services.documentai.backends.base import Limits
 from shared import protojson
 from shared.app import json_body, proto_response, wants_enum_ints
 from shared.errors import invalid_argument, not_found
+from shared.gapictypes import message_types
 from shared.service import context_of
+
+documentai = message_types("google.cloud.documentai_v1")
 
 _LOC = "/v1/projects/<project>/locations/<location>"
 _PROC = f"{_LOC}/processors/<processor>"

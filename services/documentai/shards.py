@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from google.cloud import documentai_v1 as documentai
-
+from shared.gapictypes import message_types
 from shared.protojson import to_json as proto_to_json
+
+documentai = message_types("google.cloud.documentai_v1")
 
 
 def split(

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import posixpath
 
-from google.cloud import documentai_v1 as documentai
-
 from services.documentai import shards
 from services.documentai.backends.base import Limits
 from services.documentai.batch import guess_mime_type
 from shared import events, textready, workflow
 from shared.errors import ApiError
+from shared.gapictypes import message_types
 from shared.storage import GcsUri
+
+documentai = message_types("google.cloud.documentai_v1")
 
 PRODUCER = "documentai"
 

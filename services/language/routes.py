@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import flask
 import proto
-from google.cloud import language_v1
 
 from services.language.backends.base import RPCS, Rpc
 from shared import protojson
 from shared.app import json_body, proto_response
 from shared.errors import ApiError, Code, invalid_argument
+from shared.gapictypes import message_types
 from shared.service import context_of
+
+language_v1 = message_types("google.cloud.language_v1")
 
 # EncodingType is the same enum in v1 and v2: NONE, UTF8, UTF16, UTF32.
 _ENCODINGS = frozenset(int(member) for member in language_v1.EncodingType)

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from google.cloud import language_v1
 from pydantic import Field, field_validator
 
 from shared.config import Settings
+from shared.gapictypes import message_types
 from shared.langid import DEFAULT_LANGUAGES
+
+language_v1 = message_types("google.cloud.language_v1")
 
 
 class LanguageSettings(Settings):

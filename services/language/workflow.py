@@ -11,13 +11,14 @@ object and publishes the same `dedupKey`.
 
 from __future__ import annotations
 
-from google.cloud import language_v1
-
 from services.language.backends.base import V1
 from shared import textready, workflow
 from shared.errors import RETRYABLE, ApiError, Code
+from shared.gapictypes import message_types
 from shared.protojson import to_json
 from shared.service import ServiceContext
+
+language_v1 = message_types("google.cloud.language_v1")
 
 PRODUCER = "language"
 

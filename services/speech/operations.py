@@ -32,12 +32,14 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from google.cloud import speech_v1 as speech
-from google.cloud import speech_v2
 
 from shared import protojson
 from shared.errors import ApiError, Code, not_found
+from shared.gapictypes import message_types
 from shared.storage import GcsUri, Storage
+
+speech = message_types("google.cloud.speech_v1")
+speech_v2 = message_types("google.cloud.speech_v2")
 
 log = logging.getLogger("services.speech.operations")
 

@@ -15,14 +15,16 @@ limits that need the audio's length are the backend's (Google applies its own).
 from __future__ import annotations
 
 import flask
-from google.cloud import speech_v1 as speech
-from google.cloud import speech_v2
 
 from services.speech import limits
 from shared import protojson
 from shared.app import json_body, proto_response
 from shared.errors import echo, invalid_argument
+from shared.gapictypes import message_types
 from shared.service import context_of
+
+speech = message_types("google.cloud.speech_v1")
+speech_v2 = message_types("google.cloud.speech_v2")
 
 _V2 = "/v2/projects/<project>/locations/<location>/recognizers/<recognizer>"
 # Google's limit on files in one BatchRecognize request (speech-to-text/v2/quotas).

@@ -13,12 +13,13 @@ redelivers and the redelivery rewrites the same result.
 
 from __future__ import annotations
 
-from google.cloud import speech_v1 as speech
-
 from shared import events, textready, workflow
 from shared.errors import RETRYABLE, ApiError
+from shared.gapictypes import message_types
 from shared.protojson import to_json
 from shared.service import ServiceContext
+
+speech = message_types("google.cloud.speech_v1")
 
 PRODUCER = "speech"
 

@@ -13,12 +13,14 @@ What does not depend on who answers is checked here: 1 to 1,024 `contents`, a
 from __future__ import annotations
 
 import flask
-from google.cloud import translate_v3 as translate
 
 from shared import protojson
 from shared.app import json_body, proto_response
 from shared.errors import echo, invalid_argument
+from shared.gapictypes import message_types
 from shared.service import context_of
+
+translate = message_types("google.cloud.translate_v3")
 
 MAX_CONTENTS = 1024
 MIME_TYPES = ("text/plain", "text/html")

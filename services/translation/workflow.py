@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import logging
 
-from google.cloud import translate_v3 as translate
-
 from shared import textready, workflow
 from shared.errors import RETRYABLE, ApiError, Code
+from shared.gapictypes import message_types
 from shared.service import ServiceContext
+
+translate = message_types("google.cloud.translate_v3")
 
 log = logging.getLogger("services.translation.workflow")
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 from typing import TypeVar
 
 import flask
-from google.cloud import vision
 
 from shared import protojson
 from shared.app import json_body, proto_response
 from shared.errors import invalid_argument
+from shared.gapictypes import message_types
 from shared.service import context_of
+
+vision = message_types("google.cloud.vision_v1")
 
 R = TypeVar("R", vision.BatchAnnotateImagesRequest, vision.BatchAnnotateFilesRequest)
 

@@ -17,10 +17,12 @@
 
 from __future__ import annotations
 
-from google.cloud import vision
 from pydantic import Field, field_validator
 
+from shared.gapictypes import message_types
 from shared.ocr.settings import OcrSettings
+
+vision = message_types("google.cloud.vision_v1")
 
 
 class VisionSettings(OcrSettings):

@@ -8,12 +8,13 @@ redelivered; one that it cannot (not an image, object deleted) is written as the
 
 from __future__ import annotations
 
-from google.cloud import vision
-
 from shared import events, textready, workflow
 from shared.errors import RETRYABLE, ApiError, Code
+from shared.gapictypes import message_types
 from shared.protojson import to_json
 from shared.service import ServiceContext
+
+vision = message_types("google.cloud.vision_v1")
 
 PRODUCER = "vision"
 

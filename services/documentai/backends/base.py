@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Protocol
 
-from google.cloud import documentai_v1 as documentai
+from shared.gapictypes import message_types
+
+documentai = message_types("google.cloud.documentai_v1")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,24 +11,29 @@ back as it is, and polls, lists and cancels go to Google (nothing is kept here).
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from google.cloud import documentai_v1 as documentai
 from google.protobuf import json_format
 
 from services.documentai.backends.base import Limits
 from shared.cloudclients import google_errors
 from shared.config import Settings
+from shared.gapictypes import client_class, message_types
+
+if TYPE_CHECKING:
+    from google.cloud.documentai_v1 import DocumentProcessorServiceClient
+
+documentai = message_types("google.cloud.documentai_v1")
 
 
 class CloudBackend:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._clients: dict[str, documentai.DocumentProcessorServiceClient] = {}
+        self._clients: dict[str, DocumentProcessorServiceClient] = {}
         # Protects `_clients` against two first requests for one location at once.
         self._lock = threading.Lock()
 
-    def client(self, location: str) -> documentai.DocumentProcessorServiceClient:
+    def client(self, location: str) -> DocumentProcessorServiceClient:
         with self._lock:
             client = self._clients.get(location)
             if client is None:
@@ -38,9 +43,8 @@ class CloudBackend:
 
                     endpoint = f"{location}-documentai.googleapis.com"
                     kwargs = {"client_options": ClientOptions(api_endpoint=endpoint)}
-                client = self._clients[location] = documentai.DocumentProcessorServiceClient(
-                    **kwargs
-                )
+                make = client_class("google.cloud.documentai_v1", "DocumentProcessorServiceClient")
+                client = self._clients[location] = make(**kwargs)
             return client
 
     @google_errors

@@ -11,7 +11,11 @@ import dataclasses
 from typing import Protocol
 
 import proto
-from google.cloud import language_v1, language_v2
+
+from shared.gapictypes import message_types
+
+language_v1 = message_types("google.cloud.language_v1")
+language_v2 = message_types("google.cloud.language_v2")
 
 
 @dataclasses.dataclass(frozen=True)

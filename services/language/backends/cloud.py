@@ -7,13 +7,12 @@ once into `ApiError`; `CLOUD_API_ENDPOINT` picks a regional endpoint.
 from __future__ import annotations
 
 import proto
-from google.cloud import language_v1, language_v2
 
 from services.language.backends.base import Rpc
 from shared.cloudclients import CloudClients, google_errors
 from shared.config import Settings
 
-_CLIENTS = {"v1": language_v1.LanguageServiceClient, "v2": language_v2.LanguageServiceClient}
+_PACKAGES = {"v1": "google.cloud.language_v1", "v2": "google.cloud.language_v2"}
 
 
 class CloudBackend:
@@ -22,7 +21,7 @@ class CloudBackend:
 
     @google_errors
     def call(self, rpc: Rpc, request: proto.Message) -> proto.Message:
-        client = self._clients.get(_CLIENTS[rpc.version])
+        client = self._clients.get(_PACKAGES[rpc.version], "LanguageServiceClient")
         return getattr(client, rpc.method)(request=request)
 
     def close(self) -> None:

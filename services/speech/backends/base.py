@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from google.cloud import speech_v1 as speech
-from google.cloud import speech_v2
+from shared.gapictypes import message_types
+
+speech = message_types("google.cloud.speech_v1")
+speech_v2 = message_types("google.cloud.speech_v2")
 
 
 class SpeechBackend(Protocol):

@@ -11,11 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from google.cloud import speech_v1 as speech
-from google.cloud import speech_v2
-
 from shared.cloudclients import CloudClients, google_errors
 from shared.config import Settings
+from shared.gapictypes import message_types
+
+speech = message_types("google.cloud.speech_v1")
+speech_v2 = message_types("google.cloud.speech_v2")
+_V1 = ("google.cloud.speech_v1", "SpeechClient")
+_V2 = ("google.cloud.speech_v2", "SpeechClient")
 
 # How often Google's operation is polled; Speech reports progress every few seconds.
 POLL_SECONDS = 5.0
@@ -27,7 +30,7 @@ class CloudBackend:
 
     @google_errors
     def recognize(self, request: speech.RecognizeRequest) -> speech.RecognizeResponse:
-        return self._clients.get(speech.SpeechClient).recognize(request=request)
+        return self._clients.get(*_V1).recognize(request=request)
 
     @google_errors
     def long_running_recognize(
@@ -35,7 +38,7 @@ class CloudBackend:
         request: speech.LongRunningRecognizeRequest,
         progress: Callable[[float], None] | None = None,
     ) -> speech.LongRunningRecognizeResponse:
-        operation = self._clients.get(speech.SpeechClient).long_running_recognize(request=request)
+        operation = self._clients.get(*_V1).long_running_recognize(request=request)
         while not operation.done():
             if progress is not None and operation.metadata is not None:
                 progress(float(operation.metadata.progress_percent))
@@ -44,7 +47,7 @@ class CloudBackend:
 
     @google_errors
     def recognize_v2(self, request: speech_v2.RecognizeRequest) -> speech_v2.RecognizeResponse:
-        return self._clients.get(speech_v2.SpeechClient).recognize(request=request)
+        return self._clients.get(*_V2).recognize(request=request)
 
     @google_errors
     def batch_recognize(
@@ -52,7 +55,7 @@ class CloudBackend:
         request: speech_v2.BatchRecognizeRequest,
         progress: Callable[[float], None] | None = None,
     ) -> speech_v2.BatchRecognizeResponse:
-        operation = self._clients.get(speech_v2.SpeechClient).batch_recognize(request=request)
+        operation = self._clients.get(*_V2).batch_recognize(request=request)
         return self._wait(operation, progress)
 
     def _wait(self, operation, progress: Callable[[float], None] | None):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from google.cloud import translate_v3 as translate
+from shared.gapictypes import message_types
+
+translate = message_types("google.cloud.translate_v3")
 
 
 class TranslationBackend(Protocol):

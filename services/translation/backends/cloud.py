@@ -6,18 +6,24 @@ are translated once into `ApiError`; `CLOUD_API_ENDPOINT` picks a regional endpo
 
 from __future__ import annotations
 
-from google.cloud import translate_v3 as translate
+from typing import TYPE_CHECKING
 
 from shared.cloudclients import CloudClients, google_errors
 from shared.config import Settings
+from shared.gapictypes import message_types
+
+if TYPE_CHECKING:
+    from google.cloud.translate_v3 import TranslationServiceClient
+
+translate = message_types("google.cloud.translate_v3")
 
 
 class CloudBackend:
     def __init__(self, settings: Settings) -> None:
         self._clients = CloudClients(settings)
 
-    def _client(self) -> translate.TranslationServiceClient:
-        return self._clients.get(translate.TranslationServiceClient)
+    def _client(self) -> TranslationServiceClient:
+        return self._clients.get("google.cloud.translate_v3", "TranslationServiceClient")
 
     @google_errors
     def translate_text(

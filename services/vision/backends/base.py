@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from google.cloud import vision
+from shared.gapictypes import message_types
+
+vision = message_types("google.cloud.vision_v1")
 
 
 class VisionBackend(Protocol):

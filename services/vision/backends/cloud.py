@@ -6,10 +6,12 @@ whole call are translated once into `ApiError`; `CLOUD_API_ENDPOINT` picks a reg
 
 from __future__ import annotations
 
-from google.cloud import vision
-
 from shared.cloudclients import CloudClients, google_errors
 from shared.config import Settings
+from shared.gapictypes import message_types
+
+vision = message_types("google.cloud.vision_v1")
+_CLIENT = ("google.cloud.vision_v1", "ImageAnnotatorClient")
 
 
 class CloudBackend:
@@ -20,14 +22,14 @@ class CloudBackend:
     def annotate_images(
         self, request: vision.BatchAnnotateImagesRequest
     ) -> vision.BatchAnnotateImagesResponse:
-        client = self._clients.get(vision.ImageAnnotatorClient)
+        client = self._clients.get(*_CLIENT)
         return client.batch_annotate_images(request=request)
 
     @google_errors
     def annotate_files(
         self, request: vision.BatchAnnotateFilesRequest
     ) -> vision.BatchAnnotateFilesResponse:
-        return self._clients.get(vision.ImageAnnotatorClient).batch_annotate_files(request=request)
+        return self._clients.get(*_CLIENT).batch_annotate_files(request=request)
 
     def close(self) -> None:
         self._clients.close()

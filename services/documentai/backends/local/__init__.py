@@ -30,8 +30,6 @@ import concurrent.futures
 import os
 import threading
 
-from google.cloud import documentai_v1 as documentai
-
 from services.documentai import pages as page_selection
 from services.documentai.backends.base import Limits
 from services.documentai.backends.local import (
@@ -45,7 +43,10 @@ from services.documentai.backends.local import (
 )
 from services.documentai.settings import DocumentAISettings
 from shared.errors import invalid_argument
+from shared.gapictypes import message_types
 from shared.storage import Storage
+
+documentai = message_types("google.cloud.documentai_v1")
 
 # pdfium is not thread-safe: every call into it, from any document, holds this lock.
 PDFIUM_LOCK = threading.Lock()

@@ -17,10 +17,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from google.cloud import documentai_v1 as documentai
-
 from services.documentai.backends.local import forms, layout, tables
 from services.documentai.backends.local.model import Box, PageContent, Word
+from shared.gapictypes import message_types
+
+documentai = message_types("google.cloud.documentai_v1")
 
 Page = documentai.Document.Page
 Layout = Page.Layout

@@ -19,8 +19,11 @@ import datetime
 import re
 from collections.abc import Iterator
 
-from google.cloud import documentai_v1 as documentai
 from google.type import date_pb2, money_pb2
+
+from shared.gapictypes import message_types
+
+documentai = message_types("google.cloud.documentai_v1")
 
 Document = documentai.Document
 Entity = Document.Entity

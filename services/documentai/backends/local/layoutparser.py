@@ -17,10 +17,11 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
-from google.cloud import documentai_v1 as documentai
-
 from services.documentai.backends.local import layout as reading
 from services.documentai.backends.local.document import Analysed
+from shared.gapictypes import message_types
+
+documentai = message_types("google.cloud.documentai_v1")
 
 DocumentLayout = documentai.Document.DocumentLayout
 Block = DocumentLayout.DocumentLayoutBlock

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import re
 
-from google.cloud import documentai_v1 as documentai
 from google.protobuf import field_mask_pb2
+
+from shared.gapictypes import message_types
+
+documentai = message_types("google.cloud.documentai_v1")
 
 
 def _snake(name: str) -> str:

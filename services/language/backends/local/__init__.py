@@ -29,7 +29,6 @@ from __future__ import annotations
 from typing import Any
 
 import proto
-from google.cloud import language_v1
 
 from services.language.backends.base import Rpc
 from services.language.backends.local import documents, entities, sentiment, syntax, v2
@@ -37,8 +36,11 @@ from services.language.backends.local.engines import Engines
 from services.language.backends.local.offsets import OffsetMap
 from services.language.settings import LanguageSettings
 from shared.errors import invalid_argument, unimplemented
+from shared.gapictypes import message_types
 from shared.langid import LanguageIdentifier
 from shared.storage import Storage
+
+language_v1 = message_types("google.cloud.language_v1")
 
 Features = language_v1.AnnotateTextRequest.Features
 SUPPORTED_LANGUAGES = ("en",)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 
-from google.cloud import language_v1
-
 from shared.errors import invalid_argument
+from shared.gapictypes import message_types
 from shared.storage import Storage
+
+language_v1 = message_types("google.cloud.language_v1")
 
 _HIDDEN = re.compile(
     r"<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->|<[^>]*>", re.I | re.S

@@ -35,8 +35,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from google.cloud import language_v1
-
 from services.language.backends.local import (
     addresses,
     dates,
@@ -46,6 +44,9 @@ from services.language.backends.local import (
     phones,
     salience,
 )
+from shared.gapictypes import message_types
+
+language_v1 = message_types("google.cloud.language_v1")
 
 Type = language_v1.Entity.Type
 MentionType = language_v1.EntityMention.Type

@@ -29,9 +29,10 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from google.cloud import language_v1
-
 from services.language.backends.local import dates, money
+from shared.gapictypes import message_types
+
+language_v1 = message_types("google.cloud.language_v1")
 
 Type = language_v1.Entity.Type
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import itertools
 
-from google.cloud import language_v1
+from shared.gapictypes import message_types
+
+language_v1 = message_types("google.cloud.language_v1")
 
 Encoding = language_v1.EncodingType
 

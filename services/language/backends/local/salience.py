@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from google.cloud import language_v1
+from shared.gapictypes import message_types
 
 if TYPE_CHECKING:
     from services.language.backends.local.entities import Found, Mention
+
+language_v1 = message_types("google.cloud.language_v1")
 
 Type = language_v1.Entity.Type
 MentionType = language_v1.EntityMention.Type

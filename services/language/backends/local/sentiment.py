@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from google.cloud import language_v1
+from shared.gapictypes import message_types
+
+language_v1 = message_types("google.cloud.language_v1")
 
 
 def sentence_sentiment(

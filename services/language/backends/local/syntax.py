@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.cloud import language_v1
-
 from services.language.backends.local.offsets import OffsetMap
+from shared.gapictypes import message_types
+
+language_v1 = message_types("google.cloud.language_v1")
 
 PoS = language_v1.PartOfSpeech
 Label = language_v1.DependencyEdge.Label

@@ -7,9 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import proto
-from google.cloud import language_v1, language_v2
 
 from shared import protojson
+from shared.gapictypes import message_types
+
+language_v1 = message_types("google.cloud.language_v1")
+language_v2 = message_types("google.cloud.language_v2")
 
 _V2_RESPONSES = {
     "analyzeSentiment": language_v2.AnalyzeSentimentResponse,

@@ -39,15 +39,17 @@ from collections.abc import Callable, Iterator
 from typing import IO
 
 import numpy as np
-from google.cloud import speech_v1 as speech
-from google.cloud import speech_v2
 
 from services.speech import limits
 from services.speech.backends.local import audio, job, sphinx, text, whisper
 from services.speech.settings import SpeechSettings
 from shared import protojson
 from shared.errors import ApiError, invalid_argument, not_found
+from shared.gapictypes import message_types
 from shared.storage import Storage
+
+speech = message_types("google.cloud.speech_v1")
+speech_v2 = message_types("google.cloud.speech_v2")
 
 Progress = Callable[[float], None]
 

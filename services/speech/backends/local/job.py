@@ -14,13 +14,14 @@ import dataclasses
 import datetime
 import math
 
-from google.cloud import speech_v1 as speech
-from google.cloud import speech_v2
-
 from services.speech.backends.local import text
 from services.speech.backends.local.audio import Format
 from services.speech.backends.local.whisper import Utterance
 from shared.errors import invalid_argument, unimplemented
+from shared.gapictypes import message_types
+
+speech = message_types("google.cloud.speech_v1")
+speech_v2 = message_types("google.cloud.speech_v2")
 
 
 @dataclasses.dataclass(frozen=True)

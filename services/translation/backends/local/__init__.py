@@ -25,12 +25,13 @@ from __future__ import annotations
 import logging
 import threading
 
-from google.cloud import translate_v3 as translate
-
 from services.translation.backends.local import apertium, markup, names
 from services.translation.settings import TranslationSettings
 from shared.errors import ApiError, Code, echo, invalid_argument, unimplemented
+from shared.gapictypes import message_types
 from shared.langid import LanguageIdentifier
+
+translate = message_types("google.cloud.translate_v3")
 
 log = logging.getLogger("services.translation.local")
 UNDETERMINED = "und"

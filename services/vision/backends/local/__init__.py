@@ -30,14 +30,16 @@ import threading
 from collections.abc import Callable
 
 import numpy as np
-from google.cloud import vision
 from PIL import Image
 
 import shared.ocr
 from services.vision.backends.local import colors, faces, files, images, labels, ocr
 from services.vision.settings import VisionSettings
 from shared.errors import ApiError, Code, echo, invalid_argument, unimplemented
+from shared.gapictypes import message_types
 from shared.storage import Storage
+
+vision = message_types("google.cloud.vision_v1")
 
 Feature = vision.Feature.Type
 DEFAULT_MAX_RESULTS = 10

@@ -7,9 +7,12 @@ here it equals the pixel fraction (no saliency model offline): an approximation,
 
 from __future__ import annotations
 
-from google.cloud import vision
 from google.type import color_pb2
 from PIL import Image
+
+from shared.gapictypes import message_types
+
+vision = message_types("google.cloud.vision_v1")
 
 MAX_COLORS = 10
 

@@ -14,7 +14,10 @@ import threading
 
 import cv2
 import numpy as np
-from google.cloud import vision
+
+from shared.gapictypes import message_types
+
+vision = message_types("google.cloud.vision_v1")
 
 _CASCADE_FILE = "haarcascade_frontalface_default.xml"
 # Faces smaller than this (px) are mostly false positives for the Haar cascade.

@@ -23,11 +23,13 @@ import socket
 import urllib.parse
 import warnings
 
-from google.cloud import vision
 from PIL import Image, UnidentifiedImageError
 
 from shared.errors import ApiError, Code, echo, invalid_argument
+from shared.gapictypes import message_types
 from shared.storage import Storage
+
+vision = message_types("google.cloud.vision_v1")
 
 BAD_IMAGE = "Bad image data."
 URL_UNREACHABLE = "We can not access the URL currently. Please download the content and pass it in."

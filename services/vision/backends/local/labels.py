@@ -31,10 +31,12 @@ import os
 import threading
 
 import numpy as np
-from google.cloud import vision
 from PIL import Image
 
 from shared.errors import unimplemented
+from shared.gapictypes import message_types
+
+vision = message_types("google.cloud.vision_v1")
 
 MODEL_NAME = "efficientnet-lite0"
 INPUT_SIZE = 224

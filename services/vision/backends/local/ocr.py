@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from google.cloud import vision
-
+from shared.gapictypes import message_types
 from shared.ocr import types
+
+vision = message_types("google.cloud.vision_v1")
 
 BreakType = vision.TextAnnotation.DetectedBreak.BreakType
 
