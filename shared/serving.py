@@ -66,7 +66,8 @@ class BufferedWSGI:
         if scope["type"] != "http":
             return
         try:
-            body = await asyncio.wait_for(self._body(scope, receive), self.body_timeout_s)
+            async with asyncio.timeout(self.body_timeout_s):  # no task per request, as wait_for
+                body = await self._body(scope, receive)
         except TimeoutError:
             await _error(send, ApiError(Code.INVALID_ARGUMENT, _TIMEOUT, http_status=408))
             return
