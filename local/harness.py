@@ -64,6 +64,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# A refused connection costs microseconds; a coarse poll would add up to its period to every
+# start a test waits for and to the cold starts `bench/` reports.
+POLL_S = 0.01
+
+
 def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 30.0) -> float:
     """Poll `url` until it answers 200; the seconds it took. Fails fast if the process dies."""
     started = time.perf_counter()
@@ -76,7 +81,7 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 30.0) ->
                 if response.status == 200:
                     return time.perf_counter() - started
         except OSError:
-            time.sleep(0.05)
+            time.sleep(POLL_S)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
@@ -87,7 +92,7 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -
             raise RuntimeError(f"process exited with {process.returncode}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return
-        time.sleep(0.05)
+        time.sleep(POLL_S)
     raise TimeoutError(f"port {port} did not open within {timeout} s")
 
 
