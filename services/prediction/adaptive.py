@@ -24,22 +24,38 @@ if TYPE_CHECKING:
 
 
 class InFlight:
-    """How many prediction requests are between arrival and answer in this process: the hint
-    that tells a batch leader whether waiting can pay off."""
+    """How many prediction requests in this process are on their way to a batcher: entered
+    (`with inflight:`, around the whole request) and not yet queued at one. The hint that
+    tells a batch leader whether waiting can pay off. A request that has joined a batch, or is
+    past it (formatting its answer), is no longer counted: a leader waiting for it would wait
+    out `max_wait` for nothing, as nobody tells it that the request will not come."""
 
     def __init__(self) -> None:
         self._count = 0
         # Protects `_count`.
         self._lock = threading.Lock()
+        # This thread's open brackets not yet counted off (a route may nest them).
+        self._local = threading.local()
 
     def __enter__(self) -> InFlight:
         with self._lock:
             self._count += 1
+        self._local.open = getattr(self._local, "open", 0) + 1
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        with self._lock:
-            self._count -= 1
+        if getattr(self._local, "open", 0):
+            self._local.open -= 1
+            with self._lock:
+                self._count -= 1
+
+    def arrived(self) -> None:
+        """The calling thread's request has reached a batcher (or goes around it)."""
+        open_brackets = getattr(self._local, "open", 0)
+        if open_brackets:
+            self._local.open = 0
+            with self._lock:
+                self._count -= open_brackets
 
     @property
     def count(self) -> int:
@@ -87,11 +103,15 @@ class Batcher:
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         if matrix.shape[0] >= self.max_size:
+            if self._inflight is not None:
+                self._inflight.arrived()
             self._report(matrix.shape[0])
             return self._predict_raw(matrix)
         call = _Call(matrix)
         with self._cond:
             self._queue.append(call)
+            if self._inflight is not None:
+                self._inflight.arrived()
             if self._leader is None:
                 self._leader = call
                 call.leads = True
@@ -104,9 +124,9 @@ class Batcher:
         return call.result()
 
     def _expected(self) -> int:
-        """Requests in flight that are not queued here yet (an upper bound: some may be for
-        other models)."""
-        return (self._inflight.count if self._inflight else 0) - len(self._queue)
+        """Requests on their way that are not queued anywhere yet (an upper bound: some may be
+        for other models)."""
+        return self._inflight.count if self._inflight else 0
 
     def _lead(self) -> None:
         deadline = time.monotonic() + self.max_wait

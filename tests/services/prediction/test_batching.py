@@ -96,6 +96,48 @@ def test_a_caller_alone_does_not_wait():
     assert batcher.predict(np.ones((1, 1))).tolist() == [1.0]
 
 
+def test_a_request_past_its_batch_is_not_waited_for():
+    """A request still in its bracket but done with the batcher (formatting its answer) is
+    not on its way: a new leader runs at once instead of waiting out `max_wait` for it."""
+    inflight = InFlight()
+    batcher = Batcher(lambda m: m[:, 0], max_size=8, max_wait=30.0, inflight=inflight)
+    formatting, release = threading.Event(), threading.Event()
+
+    def slow_to_answer() -> None:
+        with inflight:
+            batcher.predict(np.ones((1, 1)))
+            formatting.set()
+            release.wait(10)
+
+    other = threading.Thread(target=slow_to_answer)
+    other.start()
+    try:
+        assert formatting.wait(10)
+        assert inflight.count == 0
+        answered: list[list[float]] = []
+        leader = threading.Thread(
+            target=lambda: answered.append(batcher.predict(np.full((1, 1), 2.0)).tolist())
+        )
+        leader.start()
+        leader.join(10)  # with the request counted, it would wait the full 30 s
+        assert answered == [[2.0]]
+    finally:
+        release.set()
+        other.join()
+
+
+def test_nested_brackets_are_counted_off_once():
+    inflight = InFlight()
+    with inflight, inflight:
+        assert inflight.count == 2
+        inflight.arrived()
+        assert inflight.count == 0
+    assert inflight.count == 0
+    with inflight, inflight:
+        pass
+    assert inflight.count == 0
+
+
 def test_concurrent_http_callers_each_get_their_own_prediction(prediction_service, trained):
     model = trained["diabetes-lgb"]
     rows = model.X[:64]
