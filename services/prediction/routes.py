@@ -226,7 +226,9 @@ def _unwrap_http_body(body: bytes) -> tuple[bytes, str] | None:
 def explain(api: str, project: str, location: str, endpoint: str) -> flask.Response:
     context = _context()
     target = _target(api, project, location, endpoint)
-    with context.inflight, _Observed(context.metrics, endpoint, "explain") as observed:
+    # Not `context.inflight`: an explanation never joins a predict batch, and a batch leader
+    # would wait for it as for a request on its way.
+    with _Observed(context.metrics, endpoint, "explain") as observed:
         body = _body(_EXPLAIN)
         parameters = body.get("parameters")
         result = context.backend.explain(
