@@ -3,6 +3,7 @@ service and by the servers a user would pick instead, loaded with `wrk` on 127.0
 
     .venv/bin/python bench/serving.py                       # every peer, 10 s per run
     .venv/bin/python bench/serving.py --peers ours,floor,inprocess,kserve --duration 5
+    .venv/bin/python bench/serving.py --peers ours,kserve --cells 100x8,1x8   # an A/B in a minute
 
 The model: a StandardScaler + LogisticRegression pipeline on scikit-learn's breast-cancer data
 (30 features), saved once as `model.joblib`. Every server answers `predict_proba` (ours: output
@@ -444,6 +445,8 @@ OURS_VARIANTS: dict[str, dict[str, str]] = {
 }
 # Extra settings for ours from the command line (--ours-env KEY=VALUE), e.g. WORKERS=1.
 OURS_ENV: dict[str, str] = {}
+# Only these cells (--cells "100x8,1x8"); empty: all of them.
+CELLS: set[str] = set()
 
 
 # -- measuring ------------------------------------------------------------------------------
@@ -551,12 +554,14 @@ def wrk(url: str, body: Path, connections: int, seconds: int) -> dict[str, float
 
 
 def load(url: str, files: dict[str, Path], kind: str, seconds: int) -> dict[str, dict]:
-    results = {}
+    results: dict[str, dict] = {}
     for size in (1, 100):
         for connections in CONCURRENCY:
-            results[f"{size}x{connections}"] = wrk(
-                url, files[f"{kind}-{size}"], connections, seconds
-            )
+            cell = f"{size}x{connections}"
+            if CELLS and cell not in CELLS:
+                results[cell] = {}
+                continue
+            results[cell] = wrk(url, files[f"{kind}-{size}"], connections, seconds)
     return results
 
 
@@ -690,12 +695,18 @@ def main(argv: list[str] | None = None) -> int:
         "shared.serving, SERVER=functions-framework)",
     )
     parser.add_argument(
+        "--cells",
+        default="",
+        help="only these cells, as INSTANCESxCONNECTIONS (e.g. 100x8,1x8), for quick A/B runs",
+    )
+    parser.add_argument(
         "--install-only", action="store_true", help="create the peers' environments and exit"
     )
     args = parser.parse_args(argv)
     if args.install_only:
         return install_peers(args.peers.split(","))
     OURS_ENV.update(item.split("=", 1) for item in args.ours_env)
+    CELLS.update(cell for cell in args.cells.split(",") if cell)
     if not shutil.which("wrk"):
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
         return 2
