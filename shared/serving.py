@@ -213,7 +213,6 @@ def main(argv: list[str] | None = None) -> None:
         port=int(os.environ.get("PORT", "8080")),
         workers=int(os.environ.get("WORKERS", "1")),
         http1_settings=HTTP1Settings(header_read_timeout=header_ms),
-        # `loop` stays granian's `auto`: uvloop (a core dependency), else asyncio's own.
         log_level="warning",  # type: ignore[arg-type]
     ).serve()
 
