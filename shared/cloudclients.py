@@ -37,18 +37,24 @@ class CloudClients:
 
     def __init__(self, settings: Settings) -> None:
         self._kwargs = settings.cloud_client_kwargs()
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, str | None], Any] = {}
         # Protects `_clients` against two first requests at once.
         self._lock = threading.Lock()
 
-    def get(self, package: str, name: str) -> Any:
+    def get(self, package: str, name: str, endpoint: str | None = None) -> Any:
         """The client `name` of `package` (`"google.cloud.vision_v1"`, `"ImageAnnotatorClient"`),
-        made (and its package imported) on first use."""
+        made (and its package imported) on first use; one per `endpoint`, the API's regional
+        host (`eu-documentai.googleapis.com`) unless `CLOUD_API_ENDPOINT` overrides them all."""
+        key = (package, name, None if self._kwargs else endpoint)
         with self._lock:
-            client = self._clients.get((package, name))
+            client = self._clients.get(key)
             if client is None:
-                client = client_class(package, name)(**self._kwargs)
-                self._clients[package, name] = client
+                kwargs = self._kwargs
+                if not kwargs and endpoint:
+                    from google.api_core.client_options import ClientOptions
+
+                    kwargs = {"client_options": ClientOptions(api_endpoint=endpoint)}
+                client = self._clients[key] = client_class(package, name)(**kwargs)
             return client
 
     def close(self) -> None:

@@ -10,42 +10,29 @@ back as it is, and polls, lists and cancels go to Google (nothing is kept here).
 
 from __future__ import annotations
 
-import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from google.protobuf import json_format
 
 from services.documentai.backends.base import Limits
-from shared.cloudclients import google_errors
+from shared.cloudclients import CloudClients, google_errors
 from shared.config import Settings
-from shared.gapictypes import client_class, message_types
-
-if TYPE_CHECKING:
-    from google.cloud.documentai_v1 import DocumentProcessorServiceClient
+from shared.gapictypes import message_types
 
 documentai = message_types("google.cloud.documentai_v1")
 
 
 class CloudBackend:
     def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._clients: dict[str, DocumentProcessorServiceClient] = {}
-        # Protects `_clients` against two first requests for one location at once.
-        self._lock = threading.Lock()
+        self._clients = CloudClients(settings)
 
-    def client(self, location: str) -> DocumentProcessorServiceClient:
-        with self._lock:
-            client = self._clients.get(location)
-            if client is None:
-                kwargs = self._settings.cloud_client_kwargs()
-                if not kwargs:
-                    from google.api_core.client_options import ClientOptions
-
-                    endpoint = f"{location}-documentai.googleapis.com"
-                    kwargs = {"client_options": ClientOptions(api_endpoint=endpoint)}
-                make = client_class("google.cloud.documentai_v1", "DocumentProcessorServiceClient")
-                client = self._clients[location] = make(**kwargs)
-            return client
+    def client(self, location: str) -> Any:
+        """The client of `location`'s regional endpoint."""
+        return self._clients.get(
+            "google.cloud.documentai_v1",
+            "DocumentProcessorServiceClient",
+            endpoint=f"{location}-documentai.googleapis.com",
+        )
 
     @google_errors
     def process(
@@ -75,10 +62,7 @@ class CloudBackend:
         self.client(_location(name)).cancel_operation(request={"name": name})
 
     def close(self) -> None:
-        with self._lock:
-            for client in self._clients.values():
-                client.transport.close()
-            self._clients.clear()
+        self._clients.close()
 
 
 def _location(name: str) -> str:
