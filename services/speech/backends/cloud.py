@@ -39,11 +39,7 @@ class CloudBackend:
         progress: Callable[[float], None] | None = None,
     ) -> speech.LongRunningRecognizeResponse:
         operation = self._clients.get(*_V1).long_running_recognize(request=request)
-        while not operation.done():
-            if progress is not None and operation.metadata is not None:
-                progress(float(operation.metadata.progress_percent))
-            time.sleep(POLL_SECONDS)
-        return operation.result()
+        return self._wait(operation, progress)
 
     @google_errors
     def recognize_v2(self, request: speech_v2.RecognizeRequest) -> speech_v2.RecognizeResponse:
