@@ -7,14 +7,14 @@ columns (on its own threads, except in a pool's scoring process). orjson into li
 `np.fromiter` (what this replaces) makes a Python float per value and reads it back.
 
 Arrow's number syntax is wider than JSON's, so the text is proved to be JSON numbers first,
-with a handful of vectorised passes: the wrappers go with one `bytes.translate`, whose
-length proves no wrapper byte was inside a value; only digits, `.-+eE`, commas, spaces and
-newlines remain (no string, object, nested array, `NaN` or `true`); every `.` sits between
-two digits (no `.5`, `5.`); no number has a leading zero (`01`); a `+` follows an exponent's
-`e`. A field Arrow cannot read (`1-2`, `1e`, an empty one) or a line with the wrong number of
-values makes the whole chunk go the exact way, line by line, which names each defect. Values
-that overflow a double (`1e400`) come back infinite and are refused by the caller's
-finiteness check, as orjson refuses them.
+with a handful of vectorised passes: the wrappers go with one `bytes.translate`, whose length
+proves no wrapper byte was inside a value and which marks every other byte, so that only
+digits, `.-+eE`, commas, spaces and newlines are proved to remain (no string, object, nested
+array, `NaN` or `true`); every `.` sits between two digits (no `.5`, `5.`); no number has a
+leading zero (`01`); a `+` follows an exponent's `e`. A field Arrow cannot read (`1-2`, `1e`,
+an empty one) or a line with the wrong number of values makes the whole chunk go the exact
+way, line by line, which names each defect. Values that overflow a double (`1e400`) come back
+infinite and are refused by the caller's finiteness check, as orjson refuses them.
 
 Without pyarrow (it comes with the `beam` extra) the same lines go through orjson.
 """
@@ -29,6 +29,9 @@ import numpy as np
 import orjson
 
 _KEPT = b"0123456789.-+eE, \n"  # what JSON numbers and their separators are made of
+# Every other byte becomes an `x` in the pass that cuts the wrappers, so one search for `x`
+# finds them all (a second `translate` to delete the kept bytes cost 1.3 ms a chunk).
+_FLAGGED = bytes(byte if byte in _KEPT else ord("x") for byte in range(256))
 _EXPONENT = np.zeros(256, dtype=bool)
 _EXPONENT[[ord("e"), ord("E")]] = True
 _SEPARATOR = np.zeros(256, dtype=bool)
@@ -58,13 +61,13 @@ def parse_lines(blob: bytes, head: bytes, tail: bytes, width: int) -> np.ndarray
     # (which is then no number), or an `e` is an exponent's: those chunks are cut by mask.
     removable = bytes(sorted(set(head + tail) - set(b"0123456789.-+, \n")))
     per_line = sum(byte in removable for byte in head + tail)
-    text = blob.translate(None, removable)
+    text = blob.translate(_FLAGGED, removable)
     if len(blob) - len(text) != lines * per_line:
         keep = np.ones(data.size, dtype=bool)
         keep[head_at] = False
         keep[tail_at] = False
-        text = data[keep].tobytes()
-    if text.translate(None, _KEPT) or not _json_numbers(text):
+        text = data[keep].tobytes().translate(_FLAGGED)
+    if b"x" in text or not _json_numbers(text):
         return None
     reader = _arrow_reader(width, _threads[0])
     if reader is None:

@@ -75,6 +75,10 @@ NOT_JSON = [
     b"1e5e5",
     b"e5",
     b"--1",
+    b"1x",  # the byte the proof marks others with
+    "1\u00e9".encode(),
+    b"1\t",
+    b"\x001",
 ]
 
 
@@ -110,3 +114,13 @@ def test_without_pyarrow_the_same_matrix(monkeypatch):
     assert with_arrow is not None
     assert without is not None
     assert np.array_equal(with_arrow, without)
+
+
+def test_bytes_that_are_no_number_are_refused_also_where_an_exponent_cuts_by_mask():
+    # `1e5` holds the wrapper's `e`, so the wrappers are cut by mask, not by `translate`.
+    for other in (b"2\t", b"2\x0b", b"x2"):
+        blob = HEAD + b"1e5, " + other + b", 3, 4, 5" + TAIL + b"\n"
+        assert numeric.parse_lines(blob, HEAD, TAIL, WIDTH) is None, other
+    assert (
+        numeric.parse_lines(HEAD + b"1e5, 2, 3, 4, 5" + TAIL + b"\n", HEAD, TAIL, WIDTH) is not None
+    )
