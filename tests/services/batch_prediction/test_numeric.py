@@ -3,6 +3,7 @@ way JSON writes a number, and no chunk taken whose text JSON would refuse."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import random
 
 import numpy as np
@@ -124,3 +125,29 @@ def test_bytes_that_are_no_number_are_refused_also_where_an_exponent_cuts_by_mas
     assert (
         numeric.parse_lines(HEAD + b"1e5, 2, 3, 4, 5" + TAIL + b"\n", HEAD, TAIL, WIDTH) is not None
     )
+
+
+def test_threads_parsing_at_once_each_get_their_own_chunk():
+    # The proof's arrays are kept per thread: chunks of other sizes parsed at the same time
+    # in other threads must neither see them nor be refused for them.
+    def chunk(seed: int) -> tuple[bytes, np.ndarray]:
+        rng = random.Random(seed)
+        rows = [[_number(rng) for _ in range(WIDTH)] for _ in range(rng.randint(100, 900))]
+        blob = b"".join(HEAD + b", ".join(row) + TAIL + b"\n" for row in rows)
+        return blob, np.array([[orjson.loads(value) for value in row] for row in rows])
+
+    chunks = [chunk(seed) for seed in range(4)]
+    bad = HEAD + b"1, 2, 3, 4, 01" + TAIL + b"\n"
+
+    def work(index: int) -> bool:
+        blob, expected = chunks[index % len(chunks)]
+        for _ in range(30):
+            matrix = numeric.parse_lines(blob, HEAD, TAIL, WIDTH)
+            if matrix is None or not np.array_equal(matrix, expected):
+                return False
+            if numeric.parse_lines(bad, HEAD, TAIL, WIDTH) is not None:
+                return False
+        return True
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(work, range(8)))
