@@ -71,22 +71,32 @@ METHODS = (
 # -- setup (parent process) ------------------------------------------------------------------
 
 
-def generate(directory: Path, rows: int) -> None:
-    import joblib
+def make_model(rng: np.random.Generator) -> Any:
+    """The bench's model, fitted on 2,000 rows drawn from `rng`."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    rng = np.random.default_rng(0)
     train = rng.normal(size=(2000, FEATURES))
-    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(
+    return make_pipeline(StandardScaler(), LogisticRegression()).fit(
         train, (train[:, :3].sum(axis=1) > 0).astype(int)
     )
-    joblib.dump(model, directory / "model.joblib")
+
+
+def input_lines(rng: np.random.Generator, rows: int) -> list[str]:
+    """`rows` input lines as the bench writes them: `{"instance": [30 floats, 4 decimals]}`."""
+    block = np.round(rng.normal(size=(rows, FEATURES)), 4)
+    return [json.dumps({"instance": row}) + "\n" for row in block.tolist()]
+
+
+def generate(directory: Path, rows: int) -> None:
+    import joblib
+
+    rng = np.random.default_rng(0)
+    joblib.dump(make_model(rng), directory / "model.joblib")
     with open(directory / "input.jsonl", "w") as out:
         for start in range(0, rows, 100_000):
-            block = np.round(rng.normal(size=(min(100_000, rows - start), FEATURES)), 4)
-            out.writelines(json.dumps({"instance": row}) + "\n" for row in block.tolist())
+            out.writelines(input_lines(rng, min(100_000, rows - start)))
     with (
         open(directory / "input.jsonl", "rb") as source,
         open(directory / "input-100k.jsonl", "wb") as out,
