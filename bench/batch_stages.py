@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     model = make_model(rng)
     blob = "".join(input_lines(rng, args.rows)).encode()
     schema = InputSchema.numeric_features([f"f{i}" for i in range(FEATURES)])
-    head, tail = formats._WRAPPED, formats._WRAPPED_END[:-1]
+    head, tail = formats.WRAPPED, formats.WRAPPED_END[:-1]
     removable, _ = numeric.wrapper_bytes(head, tail)
     data = np.frombuffer(blob, dtype=np.uint8)
     text = blob.translate(numeric._FLAGGED, removable)

@@ -43,8 +43,8 @@ from services.batch_prediction import numeric
 from shared.errors import ApiError, Code
 from shared.modelschema import InputSchema, to_matrix
 
-_WRAPPED = b'{"instance": ['
-_WRAPPED_END = b"]}\n"
+WRAPPED = b'{"instance": ['
+WRAPPED_END = b"]}\n"
 _PREDICTION = b', "prediction": '
 _INSTANCE_INDEX = re.compile(r"^instances\[(\d+)\]")
 MAX_ECHO_BYTES = 1 << 20  # an unparseable line longer than this is echoed cut short
@@ -80,7 +80,7 @@ class Batch:
         if self.echoes is not None:
             return self.echoes[index]
         assert self.pieces is not None
-        return self.pieces[index][len(_WRAPPED) - 1 :] + b"]"
+        return self.pieces[index][len(WRAPPED) - 1 :] + b"]"
 
 
 class RowError(Exception):
@@ -137,10 +137,10 @@ def _fast_numeric(blob: bytes, schema: InputSchema) -> Batch | None:
     """The homogeneous case, or None: every line `{"instance": [numbers]}` (resp.
     `[numbers]`) with exactly as many numbers as the model has features, all finite, parsed
     into one matrix by `numeric.parse_lines` (which proves the lines are that shape)."""
-    wrapped = blob.startswith(_WRAPPED)
+    wrapped = blob.startswith(WRAPPED)
     if wrapped and "instance" in schema.features_by_name:
         return None
-    head, tail = (_WRAPPED, _WRAPPED_END[:-1]) if wrapped else (b"[", b"]")
+    head, tail = (WRAPPED, WRAPPED_END[:-1]) if wrapped else (b"[", b"]")
     matrix = numeric.parse_lines(blob, head, tail, len(schema.features))
     if matrix is None or not np.isfinite(matrix).all():
         return None
@@ -151,7 +151,7 @@ def _fast_numeric(blob: bytes, schema: InputSchema) -> Batch | None:
         if feature.type == "boolean" and not np.isin(column, (0.0, 1.0)).all():
             return None
     if wrapped:
-        pieces = blob.split(_WRAPPED_END)
+        pieces = blob.split(WRAPPED_END)
         pieces.pop()  # what follows the last line's end: empty
         return Batch(matrix, b"instance", pieces=pieces)
     return Batch(matrix, b"instance", echoes=blob.split(b"\n")[:-1])

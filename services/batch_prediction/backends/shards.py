@@ -35,58 +35,87 @@ def iter_chunks(
     """Whole lines that start in [start, end), at most `chunk_rows` at a time, each chunk
     with the offset of its first byte. A last line without a newline gets one."""
     skip = start > data_start
-    position = start - 1 if skip else start
+    position = start - 1 if skip else start  # the offset of the window's first byte
     reader.seek(position)
-    buffer = b""
-    eof = False
-
-    def fill() -> None:
-        nonlocal buffer, eof
-        data = reader.read(block)
-        if not data:
-            eof = True
-        buffer += data
-
+    window = _Window(reader, block)
     if skip:  # the line that starts before `start` belongs to the shard before
-        while True:
-            cut = buffer.find(b"\n")
-            if cut >= 0:
-                buffer, position = buffer[cut + 1 :], position + cut + 1
-                break
-            if eof:
+        while not len(window.newlines):
+            position += window.drop(window.size)
+            if not window.fill():
                 return
-            position += len(buffer)
-            buffer = b""
-            fill()
-    # The newlines of `buffer`, found once per byte read (not again over the whole buffer
-    # after every read).
-    newlines = _newlines(buffer)
+        position += window.drop(int(window.newlines[0]) + 1)
     while position < end:
-        limit = end - position  # lines must start before this offset in `buffer`
-        while (
-            not eof
-            and len(newlines) < chunk_rows
-            and (not len(newlines) or newlines[-1] + 1 < limit)
-        ):
-            before = len(buffer)
-            fill()
-            newlines = np.concatenate((newlines, _newlines(buffer, before)))
+        limit = end - position  # lines must start before this offset in the window
+        newlines = window.newlines
+        while len(newlines) < chunk_rows and (not len(newlines) or newlines[-1] + 1 < limit):
+            if not window.fill():
+                break
+            newlines = window.newlines
         if not len(newlines):
-            if buffer:
-                yield buffer + b"\n", position
+            if window.size:
+                yield window.take(window.size) + b"\n", position
             return
         take = min(chunk_rows, len(newlines))
         owned = 1 + int(np.count_nonzero(newlines[: take - 1] + 1 < limit))
         cut = int(newlines[owned - 1]) + 1
-        yield buffer[:cut], position
-        buffer, position = buffer[cut:], position + cut
-        newlines = newlines[owned:] - cut
+        yield window.take(cut), position
+        position += cut
 
 
-def _newlines(buffer: bytes, start: int = 0) -> np.ndarray:
-    """The offsets of the newlines in `buffer` from `start` on."""
-    found = np.flatnonzero(np.frombuffer(buffer, dtype=np.uint8, offset=start) == 10)
-    return found + start if start else found
+class _Window:
+    """The bytes read from `reader` and not yet handed on, kept as the blocks they came in
+    (views, not copies), with the offsets of their newlines. A chunk is copied once, when it
+    is taken: appending each block to one growing `bytes` and slicing the chunk off it copied
+    every byte three or four times."""
+
+    def __init__(self, reader: IO[bytes], block: int) -> None:
+        self._reader = reader
+        self._block = block
+        self._parts: list[memoryview] = []
+        self.size = 0
+        self.newlines = np.empty(0, dtype=np.intp)  # offsets from the window's first byte
+
+    def fill(self) -> bool:
+        """One more block read; False at the end of the input."""
+        data = self._reader.read(self._block)
+        if not data:
+            return False
+        found = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+        if self.size:
+            found += self.size
+        self.newlines = np.concatenate((self.newlines, found)) if len(self.newlines) else found
+        self._parts.append(memoryview(data))
+        self.size += len(data)
+        return True
+
+    def take(self, count: int) -> bytes:
+        """The window's first `count` bytes, removed from it."""
+        parts = self._cut(count)
+        if len(parts) == 1 and len(parts[0]) == len(parts[0].obj):  # a whole block as read
+            return bytes(parts[0].obj)  # no copy: `read` gave bytes
+        return b"".join(parts)
+
+    def drop(self, count: int) -> int:
+        """Forgets the window's first `count` bytes; `count`."""
+        self._cut(count)
+        return count
+
+    def _cut(self, count: int) -> list[memoryview]:
+        """The views holding the window's first `count` bytes, removed from it."""
+        parts: list[memoryview] = []
+        missing = count
+        while missing:
+            part = self._parts[0]
+            if len(part) > missing:
+                parts.append(part[:missing])
+                self._parts[0] = part[missing:]
+                break
+            parts.append(self._parts.pop(0))
+            missing -= len(part)
+        self.size -= count
+        first = int(np.searchsorted(self.newlines, count))
+        self.newlines = self.newlines[first:] - count
+        return parts
 
 
 def parse_chunk(

@@ -160,6 +160,13 @@ def test_every_line_is_read_exactly_once_whatever_the_cuts():
         assert _all_lines_by_shards(data + b"\n", shard_bytes, chunk, block) == lines
 
 
+def test_chunks_that_are_whole_blocks_or_span_several_are_cut_alike():
+    lines = [b"%08d" % i for i in range(60)]  # 9 bytes a line with its newline
+    data = b"\n".join(lines) + b"\n"
+    for shard_bytes, chunk, block in [(90, 1, 9), (90, 2, 9), (200, 7, 9), (540, 60, 4)]:
+        assert _all_lines_by_shards(data, shard_bytes, chunk, block) == lines
+
+
 def test_csv_data_starts_after_the_header():
     data = b"a,b\n1,2\n3,4\n"
     assert _all_lines_by_shards(data, 3, 10, 2, start0=4) == [b"1,2", b"3,4"]

@@ -10,7 +10,7 @@ import joblib
 import pytest
 
 from services.batch_prediction.backends.base import Plan
-from services.batch_prediction.backends.pool import ScoringPool, _ready
+from services.batch_prediction.backends.pool import ScoringPool, _ready, _rehearse
 from services.batch_prediction.backends.shards import score_shard
 from services.batch_prediction.jobfiles import JobFiles
 from services.batch_prediction.planning import expand_inputs
@@ -95,3 +95,11 @@ def test_jobs_reuse_the_processes_and_write_what_one_process_writes(pool, tmp_pa
         assert _outputs(tmp_path / run) == _outputs(tmp_path / "alone")
     pids |= {pool._executor().submit(_ready).result() for _ in range(8)}
     assert len(pids) <= 2  # every task of both jobs ran on the two processes of the warm-up
+
+
+def test_the_warm_up_rehearses_the_fast_path_a_real_chunk_takes():
+    # A rehearsal that fell to the line-by-line path would warm nothing the real chunks use.
+    batch = _rehearse()
+    assert batch.pieces is not None
+    assert batch.matrix.shape == (10_000, 16)
+    assert not batch.errors
