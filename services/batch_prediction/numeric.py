@@ -135,18 +135,24 @@ def _json_numbers(text: bytes) -> bool:
     ):
         return False
     # A zero followed by a digit must not start a number (`01`, `-01`; `10`, `1.05` and an
-    # exponent's `e-05` are fine).
+    # exponent's `e-05` are fine). Zeros after a digit or a dot are inside a number, and
+    # most such zeros are: only the others are looked at one by one (finding every zero
+    # followed by a digit, ~100,000 in a chunk of decimals, took 1.6 ms of the proof's 2.1).
     np.equal(data[:-1], ord("0"), out=pair)
-    zeros = np.flatnonzero(np.logical_and(pair, digit[1:], out=pair))
-    if zeros.size:
-        if zeros[0] == 0:
-            return False
-        before = data[zeros - 1]
-        if _SEPARATOR[before].any():
-            return False
-        signed = zeros[before == ord("-")]
-        if signed.size and ((signed < 2).any() or not _EXPONENT[data[signed - 2]].all()):
-            return False
+    np.logical_and(pair, digit[1:], out=pair)
+    if pair[0]:
+        return False
+    if size > 2:
+        inside = np.logical_or(digit[:-2], dot[:-2], out=_scratch.get("inside", size - 2, bool))
+        suspects = np.greater(pair[1:], inside, out=inside)  # after anything else
+        if suspects.any():
+            zeros = np.flatnonzero(suspects) + 1
+            before = data[zeros - 1]
+            if _SEPARATOR[before].any():
+                return False
+            signed = zeros[before == ord("-")]
+            if signed.size and ((signed < 2).any() or not _EXPONENT[data[signed - 2]].all()):
+                return False
     if b"+" not in text:
         return True
     pluses = np.flatnonzero(data == ord("+"))
