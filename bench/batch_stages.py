@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> None:
         rows.append((name, low, middle))
         return result
 
-    stage("newlines", lambda: np.flatnonzero(data == 10))
+    newlines = stage(
+        "newlines (the reader's, handed to the parser)", lambda: np.flatnonzero(data == 10)
+    )
     stage(
         "wrappers out, other bytes marked (`translate`)",
         lambda: blob.translate(numeric._FLAGGED, removable),
@@ -75,8 +77,10 @@ def main(argv: list[str] | None = None) -> None:
     stage("proof: JSON number syntax", lambda: numeric._json_numbers(text))
     table = stage("Arrow's CSV reader", lambda: reader(text))
     stage("columns to matrix", lambda: np.stack([c.to_numpy() for c in table.columns]).T)
-    parse = lambda: formats.parse_jsonl(blob, 0, "gs://b/o", schema, InstanceConfig())  # noqa: E731
-    batch = stage("`parse_jsonl`, all of the above and the echo pieces", parse)
+    config = InstanceConfig()
+    parse = lambda: formats.parse_jsonl(blob, 0, "gs://b/o", schema, config, newlines)  # noqa: E731
+    batch = stage("`parse_jsonl`: all of the above but the newlines, and the echo pieces", parse)
+    stage("of which the echo pieces (`split`)", lambda: blob.split(formats.WRAPPED_END))
     labels = stage("predict (labels)", lambda: np.asarray(model.predict(batch.matrix)))
     encoded = stage("prediction bytes", lambda: formats.prediction_bytes(labels))
     stage("prediction lines", lambda: formats.prediction_lines(batch, encoded))

@@ -104,11 +104,17 @@ def _string_echo(line: bytes) -> bytes:
 
 
 def parse_jsonl(
-    blob: bytes, offset: int, source: str, schema: InputSchema, config: InstanceConfig
+    blob: bytes,
+    offset: int,
+    source: str,
+    schema: InputSchema,
+    config: InstanceConfig,
+    newlines: np.ndarray | None = None,
 ) -> Batch:
-    """`blob`: whole lines, each ending in a newline, starting at byte `offset` of `source`."""
+    """`blob`: whole lines, each ending in a newline, starting at byte `offset` of `source`;
+    `newlines`, if known, their offsets in `blob`."""
     if schema.numeric and not config.key_field and not config.selects:
-        fast = _fast_numeric(blob, schema)
+        fast = _fast_numeric(blob, schema, newlines)
         if fast is not None:
             return fast
     label = b"key" if config.key_field else b"instance"
@@ -133,7 +139,7 @@ def parse_jsonl(
     return _checked_batch(instances, echoes, offsets, errors, schema, label, source)
 
 
-def _fast_numeric(blob: bytes, schema: InputSchema) -> Batch | None:
+def _fast_numeric(blob: bytes, schema: InputSchema, newlines: np.ndarray | None) -> Batch | None:
     """The homogeneous case, or None: every line `{"instance": [numbers]}` (resp.
     `[numbers]`) with exactly as many numbers as the model has features, all finite, parsed
     into one matrix by `numeric.parse_lines` (which proves the lines are that shape)."""
@@ -141,7 +147,7 @@ def _fast_numeric(blob: bytes, schema: InputSchema) -> Batch | None:
     if wrapped and "instance" in schema.features_by_name:
         return None
     head, tail = (WRAPPED, WRAPPED_END[:-1]) if wrapped else (b"[", b"]")
-    matrix = numeric.parse_lines(blob, head, tail, len(schema.features))
+    matrix = numeric.parse_lines(blob, head, tail, len(schema.features), newlines)
     if matrix is None or not np.isfinite(matrix).all():
         return None
     for index, feature in enumerate(schema.features):

@@ -64,11 +64,17 @@ class _Scratch(threading.local):
 _scratch = _Scratch()
 
 
-def parse_lines(blob: bytes, head: bytes, tail: bytes, width: int) -> np.ndarray | None:
+def parse_lines(
+    blob: bytes, head: bytes, tail: bytes, width: int, newlines: np.ndarray | None = None
+) -> np.ndarray | None:
     """`blob`'s lines (each ending in a newline) as a (lines, width) float64 matrix, or None
-    unless every line is `head`, `width` JSON numbers separated by commas, `tail`."""
+    unless every line is `head`, `width` JSON numbers separated by commas, `tail`.
+    `newlines`: their offsets in `blob`, if the reader found them already."""
     data = np.frombuffer(blob, dtype=np.uint8)
-    ends = np.flatnonzero(np.equal(data, 10, out=_scratch.get("mask", data.size, bool)))
+    if newlines is None:
+        mask = np.equal(data, 10, out=_scratch.get("mask", data.size, bool))
+        newlines = np.flatnonzero(mask)
+    ends = newlines
     lines = ends.size
     if not lines or ends[-1] != data.size - 1:
         return None

@@ -31,9 +31,10 @@ log = logging.getLogger(__name__)
 
 def iter_chunks(
     reader: IO[bytes], start: int, end: int, data_start: int, chunk_rows: int, block: int
-) -> Iterator[tuple[bytes, int]]:
+) -> Iterator[tuple[bytes, int, np.ndarray | None]]:
     """Whole lines that start in [start, end), at most `chunk_rows` at a time, each chunk
-    with the offset of its first byte. A last line without a newline gets one."""
+    with the offset of its first byte and the offsets of its newlines in it (found once
+    per byte read, here; None for a last line without a newline, which gets one)."""
     skip = start > data_start
     position = start - 1 if skip else start  # the offset of the window's first byte
     reader.seek(position)
@@ -53,12 +54,12 @@ def iter_chunks(
             newlines = window.newlines
         if not len(newlines):
             if window.size:
-                yield window.take(window.size) + b"\n", position
+                yield window.take(window.size) + b"\n", position, None
             return
         take = min(chunk_rows, len(newlines))
         owned = 1 + int(np.count_nonzero(newlines[: take - 1] + 1 < limit))
         cut = int(newlines[owned - 1]) + 1
-        yield window.take(cut), position
+        yield window.take(cut), position, newlines[:owned]
         position += cut
 
 
@@ -119,18 +120,28 @@ class _Window:
 
 
 def parse_chunk(
-    blob: bytes, offset: int, item: Input, plan: Plan, schema: InputSchema
+    blob: bytes,
+    offset: int,
+    item: Input,
+    plan: Plan,
+    schema: InputSchema,
+    newlines: np.ndarray | None = None,
 ) -> formats.Batch:
     if item.format == "csv":
         return formats.parse_csv(blob, offset, item.uri, item.header, schema, plan.instance_config)
-    return formats.parse_jsonl(blob, offset, item.uri, schema, plan.instance_config)
+    return formats.parse_jsonl(blob, offset, item.uri, schema, plan.instance_config, newlines)
 
 
 def score_chunk(
-    blob: bytes, offset: int, item: Input, plan: Plan, model: Any
+    blob: bytes,
+    offset: int,
+    item: Input,
+    plan: Plan,
+    model: Any,
+    newlines: np.ndarray | None = None,
 ) -> tuple[bytes, bytes, int, int]:
     """One chunk -> (prediction lines, error lines, rows predicted, rows failed)."""
-    batch = parse_chunk(blob, offset, item, plan, model.schema)
+    batch = parse_chunk(blob, offset, item, plan, model.schema, newlines)
     predictions = predict(model, batch)
     lines = formats.prediction_lines(batch, predictions)
     return lines, b"".join(batch.errors), batch.rows, len(batch.errors)
@@ -230,10 +241,10 @@ def score_chunks(
     rows failed, input bytes)."""
     item = plan.inputs[shard.input]
     with files.open_reader(item.info, plan.read_block) as reader:
-        for blob, offset in iter_chunks(
+        for blob, offset, newlines in iter_chunks(
             reader, shard.start, shard.end, item.data_start, plan.chunk_size, plan.read_block
         ):
-            yield (*score_chunk(blob, offset, item, plan, model), len(blob))
+            yield (*score_chunk(blob, offset, item, plan, model, newlines), len(blob))
 
 
 def score_shard(

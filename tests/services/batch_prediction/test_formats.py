@@ -140,10 +140,12 @@ def _all_lines_by_shards(data: bytes, shard_bytes: int, chunk: int, block: int, 
     position = start0
     while position < len(data):
         end = min(position + shard_bytes, len(data))
-        for blob, offset in shards.iter_chunks(
+        for blob, offset, newlines in shards.iter_chunks(
             io.BytesIO(data), position, end, start0, chunk, block
         ):
             assert blob.endswith(b"\n")
+            if newlines is not None:  # None: a last line that had no newline
+                assert newlines.tolist() == [i for i, b in enumerate(blob) if b == 10]
             assert blob.count(b"\n") <= chunk
             assert data[offset : offset + len(blob) - 1] == blob[:-1]
             read += blob.splitlines()

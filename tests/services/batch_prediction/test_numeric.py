@@ -48,6 +48,8 @@ def test_generated_numbers_parse_as_json_parses_them(seed):
         expected = np.array([orjson.loads(b"[" + b",".join(row) + b"]") for row in rows])
         assert matrix.shape == expected.shape
         assert np.array_equal(matrix, expected)
+        newlines = np.flatnonzero(np.frombuffer(blob, np.uint8) == 10)  # as the reader finds them
+        assert np.array_equal(numeric.parse_lines(blob, head, tail, WIDTH, newlines), expected)
 
 
 NOT_JSON = [
