@@ -41,6 +41,7 @@ def timed(runs: int, stage: Callable[[], Any]) -> tuple[float, float, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     from services.batch_prediction import formats, numeric
+    from services.batch_prediction.backends import pool
     from services.batch_prediction.formats import InstanceConfig
     from shared.modelschema import InputSchema
 
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     numeric.use_threads(False)  # as in a pool's scoring process
+    pool._keep_freed_memory()  # likewise
     rng = np.random.default_rng(0)
     model = make_model(rng)
     blob = "".join(input_lines(rng, args.rows)).encode()
@@ -79,8 +81,10 @@ def main(argv: list[str] | None = None) -> None:
     stage("columns to matrix", lambda: np.stack([c.to_numpy() for c in table.columns]).T)
     config = InstanceConfig()
     parse = lambda: formats.parse_jsonl(blob, 0, "gs://b/o", schema, config, newlines)  # noqa: E731
-    batch = stage("`parse_jsonl`: all of the above but the newlines, and the echo pieces", parse)
-    stage("of which the echo pieces (`split`)", lambda: blob.split(formats.WRAPPED_END))
+    batch = stage(
+        "`parse_jsonl`: all of the above but the newlines, and the lines' template", parse
+    )
+    stage("of which the output lines' template (`replace`)", lambda: blob.replace(b"}", b"%b}"))
     labels = stage("predict (labels)", lambda: np.asarray(model.predict(batch.matrix)))
     encoded = stage("prediction bytes", lambda: formats.prediction_bytes(labels))
     stage("prediction lines", lambda: formats.prediction_lines(batch, encoded))

@@ -46,6 +46,7 @@ from shared.modelschema import InputSchema, to_matrix
 WRAPPED = b'{"instance": ['
 WRAPPED_END = b"]}\n"
 _PREDICTION = b', "prediction": '
+_PREDICTED_END = _PREDICTION + b"%b}"  # a line's end in a fast-path template
 _INSTANCE_INDEX = re.compile(r"^instances\[(\d+)\]")
 MAX_ECHO_BYTES = 1 << 20  # an unparseable line longer than this is echoed cut short
 
@@ -69,7 +70,8 @@ class Batch:
     matrix: np.ndarray
     label: bytes  # b"instance" or b"key"
     echoes: list[bytes] | None = None  # per good row: the JSON after "instance"/"key"
-    pieces: list[bytes] | None = None  # fast path: each line up to its array's "]"
+    # Fast path: the chunk's prediction lines with `%b` where each prediction goes.
+    template: bytes | None = None
     errors: list[bytes] = dataclasses.field(default_factory=list)  # finished error lines
 
     @property
@@ -77,10 +79,11 @@ class Batch:
         return int(self.matrix.shape[0])
 
     def echo(self, index: int) -> bytes:
-        if self.echoes is not None:
-            return self.echoes[index]
-        assert self.pieces is not None
-        return self.pieces[index][len(WRAPPED) - 1 :] + b"]"
+        if self.echoes is None:  # only when a chunk falls back to row by row: cut once
+            assert self.template is not None
+            start, end = len(WRAPPED) - 1, len(_PREDICTED_END)
+            self.echoes = [line[start:-end] for line in self.template.split(b"\n")[:-1]]
+        return self.echoes[index]
 
 
 class RowError(Exception):
@@ -156,11 +159,15 @@ def _fast_numeric(blob: bytes, schema: InputSchema, newlines: np.ndarray | None)
             return None
         if feature.type == "boolean" and not np.isin(column, (0.0, 1.0)).all():
             return None
+    # Every `{`, `}`, `[` and `]` of a chunk that got here is a wrapper's (a value holds only
+    # number bytes), one of each a line, and no `%` is anywhere: one `replace` a wrapper
+    # byte makes the template of the output lines, filled by one `%` (2.6 ms a 10,000-line
+    # chunk as 10,000 pieces joined with the predictions; 0.4 this way).
     if wrapped:
-        pieces = blob.split(WRAPPED_END)
-        pieces.pop()  # what follows the last line's end: empty
-        return Batch(matrix, b"instance", pieces=pieces)
-    return Batch(matrix, b"instance", echoes=blob.split(b"\n")[:-1])
+        template = blob.replace(b"}", _PREDICTED_END)
+    else:
+        template = blob.replace(b"[", WRAPPED).replace(b"]", b"]" + _PREDICTED_END)
+    return Batch(matrix, b"instance", template=template)
 
 
 def _jsonl_instance(line: bytes, schema: InputSchema, config: InstanceConfig) -> tuple[Any, bytes]:
@@ -367,17 +374,13 @@ def prediction_bytes(predictions: Sequence[Any]) -> list[bytes]:
 
 
 def prediction_lines(batch: Batch, predictions: Sequence[bytes]) -> bytes:
-    """The chunk's prediction lines, in input order (one join, no per-line concatenation)."""
+    """The chunk's prediction lines, in input order (the fast path's template filled, or one
+    join: no per-line concatenation)."""
     count = len(predictions)
     if not count:
         return b""
-    if batch.pieces is not None:
-        parts: list[bytes] = [b""] * (4 * count)
-        parts[0::4] = batch.pieces
-        parts[1::4] = [b"]" + _PREDICTION] * count
-        parts[2::4] = predictions
-        parts[3::4] = [b"}\n"] * count
-        return b"".join(parts)
+    if batch.template is not None:
+        return batch.template % tuple(predictions)
     assert batch.echoes is not None
     parts = [b""] * (5 * count)
     parts[0::5] = [b'{"' + batch.label + b'": '] * count

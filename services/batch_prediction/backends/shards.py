@@ -171,7 +171,7 @@ def predict(model: Any, batch: formats.Batch) -> list[bytes]:
                 formats.error_line(batch.echo(row), Code.INVALID_ARGUMENT, message, batch.label)
             )
     echoes = [batch.echo(row) for row in kept]
-    batch.matrix, batch.echoes, batch.pieces = batch.matrix[kept], echoes, None
+    batch.matrix, batch.echoes, batch.template = batch.matrix[kept], echoes, None
     return out
 
 

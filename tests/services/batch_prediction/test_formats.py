@@ -40,7 +40,7 @@ def _errors(batch: formats.Batch) -> list[dict]:
 def test_fast_path_output_is_the_slow_paths_byte_for_byte(blob):
     fast = formats.parse_jsonl(blob, 0, "gs://b/o", SCHEMA, InstanceConfig())
     slow = formats.parse_jsonl(blob + b"\n", 0, "gs://b/o", SCHEMA, InstanceConfig())  # blank
-    assert fast.pieces is not None or fast.echoes is not None
+    assert fast.template is not None
     assert fast.matrix.tolist() == slow.matrix.tolist() == [[1, 2, 3], [4.5, -0.006, 7]]
     predictions = formats.prediction_bytes([0, 1])
     assert formats.prediction_lines(fast, predictions) == formats.prediction_lines(
@@ -197,18 +197,27 @@ def test_shards_are_numbered_across_inputs():
     assert plan.errors_uri(12345) == "gs://o/d/errors_12345.jsonl"
 
 
-def test_a_model_that_fails_on_some_rows_fails_only_those():
+@pytest.mark.parametrize(
+    "blob",
+    [
+        b"[1, 0, 0]\n[-1, 0, 0]\n[2, 0, 0]\n",
+        b'{"instance": [1, 0, 0]}\n{"instance": [-1, 0, 0]}\n{"instance": [2, 0, 0]}\n',
+    ],
+)
+def test_a_model_that_fails_on_some_rows_fails_only_those(blob):
     class Picky:
         def predict(self, matrix):
             if (matrix[:, 0] < 0).any():
                 raise ValueError("negative")
             return matrix[:, 0].tolist()
 
-    batch = formats.parse_jsonl(
-        b"[1, 0, 0]\n[-1, 0, 0]\n[2, 0, 0]\n", 0, "s", SCHEMA, InstanceConfig()
-    )
+    batch = formats.parse_jsonl(blob, 0, "s", SCHEMA, InstanceConfig())
+    assert batch.template is not None  # the fast path's chunk, then row by row
     predictions = shards.predict(Picky(), batch)
     out = formats.prediction_lines(batch, predictions)
-    assert [json.loads(x)["prediction"] for x in out.splitlines()] == [1.0, 2.0]
+    assert out == (
+        b'{"instance": [1, 0, 0], "prediction": 1.0}\n{"instance": [2, 0, 0], "prediction": 2.0}\n'
+    )
+    assert _errors(batch)[0]["instance"] == [-1, 0, 0]
     assert "negative" in _errors(batch)[0]["error"]["message"]
     np.testing.assert_array_equal(batch.matrix, [[1, 0, 0], [2, 0, 0]])

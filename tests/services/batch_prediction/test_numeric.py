@@ -82,6 +82,9 @@ NOT_JSON = [
     "1\u00e9".encode(),
     b"1\t",
     b"\x001",
+    b"1%",  # the fast path's output template is filled with `%`
+    b"%b",
+    b"1}",  # a wrapper byte the template is made at
 ]
 
 

@@ -120,6 +120,6 @@ def test_a_scoring_process_keeps_the_memory_a_chunk_freed_for_the_next(pool):
 def test_the_warm_up_rehearses_the_fast_path_a_real_chunk_takes():
     # A rehearsal that fell to the line-by-line path would warm nothing the real chunks use.
     batch = _rehearse()
-    assert batch.pieces is not None
+    assert batch.template is not None
     assert batch.matrix.shape == (10_000, 16)
     assert not batch.errors
