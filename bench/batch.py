@@ -17,8 +17,11 @@ Methods, each in its own process (so its peak RSS is its own):
   with the input;
 - `service-2w`: the same with `SCORING_PROCESSES=2` (`backends.pool.ScoringPool`: shards on
   two spawned scoring processes, started before the clock as the service starts them with
-  itself); `service-2w-cold`: the same with the processes' start-up (spawn, imports, model
-  load) timed; peak RSS shown for the parent and for the largest worker;
+  itself; the first job those processes score, which loads the model in each);
+  `service-2w-next`: the job after that on the same processes (each has the model loaded
+  and has scored a job: a service's steady state); `service-2w-cold`: the same with the
+  processes' start-up (spawn, imports, model load) timed; peak RSS shown for the parent and
+  for the largest worker;
 - `service-gcs`: the same path through the storage emulator (gcp-storage-emulator, in
   memory) on `--gcs-rows` rows: ranged reads and resumable uploads over HTTP;
 - `beam`: Beam's RunInference with `SklearnModelHandlerNumpy` (or, where its module cannot
@@ -60,6 +63,7 @@ METHODS = (
     "orjson",
     "service",
     "service-2w",
+    "service-2w-next",
     "service-2w-cold",
     "service-100k",
     "service-gcs",
@@ -224,6 +228,7 @@ def _run_service(directory: Path, input_uri: str, output: str, objects: Any) -> 
     from services.batch_prediction.backends.shards import score_shard
 
     served = _served(directory)
+    _service_plan(directory, input_uri, output, objects)  # imports: a service has them
     started = time.perf_counter()
     plan = _service_plan(directory, input_uri, output, objects)
     rows = 0
@@ -265,7 +270,8 @@ class _Counted:
         pass
 
 
-def _run_service_2w(directory: Path, warm: bool) -> tuple[int, float]:
+def _run_service_2w(directory: Path, warm: bool, jobs: int = 1) -> tuple[int, float]:
+    """The last of `jobs` jobs scored on one pool of two processes: (rows, seconds)."""
     from services.batch_prediction.backends.pool import ScoringPool
 
     objects = _local_files()
@@ -273,26 +279,32 @@ def _run_service_2w(directory: Path, warm: bool) -> tuple[int, float]:
     pool = ScoringPool(2, allow_local=True)
     if warm:  # as in the service, where the processes start with it
         pool.warm(background=False)
-    counted = _Counted()
-    started = time.perf_counter()
-    plan = _service_plan(
-        directory, f"file://{directory / 'input.jsonl'}", f"file://{directory / 'out'}", objects
-    )
-    pool.score(
-        plan,
-        plan.shards(),
-        served.version,
-        (directory / "model.joblib").read_bytes(),
-        counted,
-        wait_seconds=1.0,
-    )
-    seconds = time.perf_counter() - started
+    source, output = f"file://{directory / 'input.jsonl'}", f"file://{directory / 'out'}"
+    _service_plan(directory, source, output, objects)  # imports: a service has them
+    for _ in range(jobs):
+        shutil.rmtree(directory / "out", ignore_errors=True)
+        counted = _Counted()
+        started = time.perf_counter()
+        plan = _service_plan(directory, source, output, objects)
+        pool.score(
+            plan,
+            plan.shards(),
+            served.version,
+            (directory / "model.joblib").read_bytes(),
+            counted,
+            wait_seconds=1.0,
+        )
+        seconds = time.perf_counter() - started
     pool.close()
     return counted.rows, seconds
 
 
 def run_service_2w(directory: Path, rows: int, _args: Any) -> tuple[int, float]:
     return _run_service_2w(directory, warm=True)
+
+
+def run_service_2w_next(directory: Path, rows: int, _args: Any) -> tuple[int, float]:
+    return _run_service_2w(directory, warm=True, jobs=2)
 
 
 def run_service_2w_cold(directory: Path, rows: int, _args: Any) -> tuple[int, float]:
@@ -403,10 +415,10 @@ def run_beam_engine(directory: Path, rows: int, _args: Any) -> tuple[int, float]
     objects = _local_files()
     settings = BatchPredictionSettings(allow_local_files=True)
     served = _served(directory)
+    source, output = f"file://{directory / 'input.jsonl'}", f"file://{directory / 'out'}"
+    _service_plan(directory, source, output, objects)  # imports: a service has them
     started = time.perf_counter()
-    plan = _service_plan(
-        directory, f"file://{directory / 'input.jsonl'}", f"file://{directory / 'out'}", objects
-    )
+    plan = _service_plan(directory, source, output, objects)
     # The workers load the model from the registry; here it comes from the file.
     with mock.patch.object(beam_engine.RegistryModel, "load", return_value=served):
         counts = beam_engine.run(plan, plan.shards(), served.version, settings)

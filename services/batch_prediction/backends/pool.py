@@ -184,7 +184,12 @@ def _ready() -> int:
     return os.getpid()
 
 
-_REHEARSAL = (10_000, 16)  # rows (the default chunk) and features of the made-up chunk
+# Rows (the default chunk) and features of the made-up chunk: 3.4 MB of text, so that the
+# memory a chunk of up to about that size needs is this process's (and kept, see
+# `_keep_freed_memory`) before the first job. With 16 features (1 MB) the first job's first
+# chunks still took 14-38 ms where later ones took 13; the first job ran at 0.80M rows/s,
+# with 64 at 0.96M (bench/batch.py's input, 2.7 MB a chunk).
+_REHEARSAL = (10_000, 64)
 
 
 def _rehearse() -> formats.Batch:

@@ -121,5 +121,5 @@ def test_the_warm_up_rehearses_the_fast_path_a_real_chunk_takes():
     # A rehearsal that fell to the line-by-line path would warm nothing the real chunks use.
     batch = _rehearse()
     assert batch.template is not None
-    assert batch.matrix.shape == (10_000, 16)
+    assert batch.matrix.shape == (10_000, 64)
     assert not batch.errors
