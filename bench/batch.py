@@ -225,8 +225,10 @@ def _served(directory: Path) -> Any:
 
 
 def _run_service(directory: Path, input_uri: str, output: str, objects: Any) -> tuple[int, float]:
+    from services.batch_prediction.backends.memory import keep_freed_memory
     from services.batch_prediction.backends.shards import score_shard
 
+    keep_freed_memory()  # as `LocalEngine` does in the service
     served = _served(directory)
     _service_plan(directory, input_uri, output, objects)  # imports: a service has them
     started = time.perf_counter()

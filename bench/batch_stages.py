@@ -41,7 +41,7 @@ def timed(runs: int, stage: Callable[[], Any]) -> tuple[float, float, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     from services.batch_prediction import formats, numeric
-    from services.batch_prediction.backends import pool
+    from services.batch_prediction.backends.memory import keep_freed_memory
     from services.batch_prediction.formats import InstanceConfig
     from shared.modelschema import InputSchema
 
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     numeric.use_threads(False)  # as in a pool's scoring process
-    pool._keep_freed_memory()  # likewise
+    keep_freed_memory()  # likewise
     rng = np.random.default_rng(0)
     model = make_model(rng)
     blob = "".join(input_lines(rng, args.rows)).encode()

@@ -38,6 +38,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.utils.shared import Shared
 
 from services.batch_prediction.backends.base import Plan, Progress, Shard
+from services.batch_prediction.backends.memory import keep_freed_memory
 from services.batch_prediction.backends.shards import ShardFiles, score_chunks
 from services.batch_prediction.jobfiles import JobFiles
 from services.batch_prediction.modelcache import ModelCache
@@ -105,6 +106,7 @@ class ScoreShard(beam.DoFn):
         self._model: Any = None
 
     def setup(self) -> None:
+        keep_freed_memory()  # a worker process scores chunk after chunk, as a pool's does
         # `Shared` keeps only a weak reference: the DoFn holds the model itself.
         self._model = self._shared.acquire(self._source.load)
 

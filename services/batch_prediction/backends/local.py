@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.batch_prediction.backends.base import Plan, Progress, Shard
+from services.batch_prediction.backends.memory import keep_freed_memory
 from services.batch_prediction.backends.pool import ScoringPool
 from services.batch_prediction.backends.shards import score_shard
 from services.batch_prediction.jobfiles import JobFiles
@@ -27,6 +28,7 @@ class LocalEngine:
         self._settings = settings
         self._models = models
         self._files = files
+        keep_freed_memory()  # jobs with one shard pending are scored here even with a pool
         self._pool: ScoringPool | None = None
         if settings.scoring_processes > 1:
             self._pool = ScoringPool(

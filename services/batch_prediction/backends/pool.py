@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
-import ctypes
 import hashlib
 import logging
 import multiprocessing
@@ -35,6 +34,7 @@ from typing import Any
 
 from services.batch_prediction import formats, numeric
 from services.batch_prediction.backends.base import Plan, Progress, Shard
+from services.batch_prediction.backends.memory import keep_freed_memory
 from services.batch_prediction.backends.shards import score_shard
 from services.batch_prediction.jobfiles import JobFiles
 from shared.modelruntime import load
@@ -148,33 +148,11 @@ _process: dict[str, Any] = {}
 
 def _init(allow_local: bool) -> None:
     numeric.use_threads(False)  # the pool's processes already fill the cores
-    _keep_freed_memory()
+    keep_freed_memory()
     _process["files"] = JobFiles(
         Storage(os.environ.get("GOOGLE_CLOUD_PROJECT")), allow_local_files=allow_local
     )
     _process["models"] = OrderedDict()
-
-
-# glibc's `mallopt` parameters (malloc.h).
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_MMAP_THRESHOLD = 32 << 20  # glibc's largest: a buffer above it is still mapped on its own
-_TRIM_THRESHOLD = 256 << 20
-
-
-def _keep_freed_memory() -> None:
-    """Keeps memory that a chunk freed for the next one, instead of handing it back to the
-    kernel and taking it again page by page. By default glibc maps each buffer over a few
-    MB on its own and unmaps it when freed, and gives back the top of the heap once 2x that
-    is free: each chunk's few MB of buffers (the bytes read, the chunk, its `translate`) were
-    faulted in afresh, ~400 page faults a 10,000-row chunk. The process then holds what its
-    largest chunks needed (its peak), which it would hold at that chunk anyway. Not glibc
-    (musl): left as it is."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
-        libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
-    except (OSError, AttributeError):
-        pass
 
 
 def _ready() -> int:
@@ -186,7 +164,7 @@ def _ready() -> int:
 
 # Rows (the default chunk) and features of the made-up chunk: 3.4 MB of text, so that the
 # memory a chunk of up to about that size needs is this process's (and kept, see
-# `_keep_freed_memory`) before the first job. With 16 features (1 MB) the first job's first
+# `memory.keep_freed_memory`) before the first job. With 16 features (1 MB) the first job's first
 # chunks still took 14-38 ms where later ones took 13; the first job ran at 0.80M rows/s,
 # with 64 at 0.96M (bench/batch.py's input, 2.7 MB a chunk).
 _REHEARSAL = (10_000, 64)
