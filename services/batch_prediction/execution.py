@@ -51,6 +51,14 @@ class Execution:
         # Protects `_engines` (jobs run on several threads).
         self._lock = threading.Lock()
 
+    def prepare(self) -> None:
+        """The default engine made now if it has processes to start (`SCORING_PROCESSES` >
+        1): they start with the service, in the background, instead of with its first job,
+        which would otherwise wait for their imports (bench/batch.py: a job on processes
+        being started ran at 0.49M rows/s, on started ones 0.85M)."""
+        if self._settings.engine == "local" and self._settings.scoring_processes > 1:
+            self._engine("local")
+
     def run(self, record: JobRecord, lease: Lease) -> JobRecord:
         """The terminal record of a job claimed by this worker (state RUNNING)."""
         job_id = record.job_id

@@ -265,7 +265,9 @@ class Jobs:
     # -- recovery ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the recovery thread once per process (after a fork too)."""
+        """Start the scoring processes, if any, and the recovery thread once per process
+        (after a fork too)."""
+        self._execution.prepare()
         if self.settings.recover_seconds <= 0:
             return
         with self._lock:

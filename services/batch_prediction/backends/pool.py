@@ -4,9 +4,10 @@ Parsing JSON dominates a batch job and holds the GIL, so threads would not help;
 do, one per core. They are spawned, never forked: the service process runs threads (the web
 server, the job pool, the heartbeat) and a fork would copy their locks mid-use. Spawning one
 costs a second or two of imports (scikit-learn, the storage client), more than scoring a
-million rows takes, so the processes are started once, in the background when the engine is
-made (`warm`), and reused by every job; a pool that breaks (a process killed) is replaced at
-the next job.
+million rows takes, so the processes are started once, in the background when the service
+starts (`Execution.prepare` makes the engine, which calls `warm`), and reused by every job; a
+pool that breaks (a process killed) is replaced at the next job. A pool made before a fork
+(gunicorn `--preload`) is the parent's: the child starts its own at its first job.
 
 A model goes to the processes once: its artifact is written to a spool file named by its
 sha256, and each process loads it on first use and keeps the last few it loaded. A shard's
@@ -52,6 +53,7 @@ class ScoringPool:
         self.processes = processes
         self._allow_local = allow_local
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._pid = os.getpid()  # whose `_pool` it is: a forked child starts its own
         # Protects `_pool`.
         self._lock = threading.Lock()
         self._spool = Path(tempfile.mkdtemp(prefix="mlapi-scoring-"))
@@ -76,6 +78,8 @@ class ScoringPool:
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         with self._lock:
+            if self._pid != os.getpid():  # made before a fork (gunicorn --preload): not ours
+                self._pool, self._pid = None, os.getpid()
             if self._pool is None:
                 self._pool = concurrent.futures.ProcessPoolExecutor(
                     self.processes,

@@ -123,3 +123,28 @@ def test_the_warm_up_rehearses_the_fast_path_a_real_chunk_takes():
     assert batch.template is not None
     assert batch.matrix.shape == (10_000, 64)
     assert not batch.errors
+
+
+def test_the_scoring_processes_start_with_the_service_not_with_its_first_job():
+    from services.batch_prediction.execution import Execution
+    from services.batch_prediction.settings import BatchPredictionSettings
+
+    files = JobFiles(Storage("test"), allow_local_files=True)
+    one = Execution(BatchPredictionSettings(), files, None, None)  # type: ignore[arg-type]
+    one.prepare()
+    assert not one._engines  # nothing to start: the engine is made by the first job
+    two = Execution(BatchPredictionSettings(scoring_processes=2), files, None, None)  # type: ignore[arg-type]
+    two.prepare()
+    try:
+        assert two._engines["local"]._pool is not None  # warming in the background
+    finally:
+        two.close()
+
+
+def test_a_pool_made_before_a_fork_is_not_the_childs(pool):
+    pool._executor()
+    pool._pid -= 1  # as in a child forked after the pool was made (gunicorn --preload)
+    parent = pool._pool
+    child = pool._executor()
+    assert child is not parent
+    parent.shutdown(wait=True)
