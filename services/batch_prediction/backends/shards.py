@@ -1,8 +1,9 @@
 """What every engine does to one shard: read its lines in chunks, score each chunk, and write
 the shard's files whole.
 
-Read. A shard is read in ranged requests of `READ_BLOCK_BYTES` (`iter_chunks`) and cut into
-chunks of at most `CHUNK_SIZE` whole lines, each line belonging to the shard it starts in.
+Read. A shard is read in ranged requests of `READ_BLOCK_BYTES` and cut into chunks of at
+most `CHUNK_SIZE` whole lines, each line belonging to the shard it starts in
+(`reading.iter_chunks`).
 Score. A chunk is parsed (`formats`) and predicted in one vectorised call (`predict`); a chunk
 the model refuses is predicted row by row, so one bad row becomes an errors-file line.
 Write. The shard's output is streamed into uploads that become objects only when the shard
@@ -15,108 +16,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import closing
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
 from services.batch_prediction import formats
 from services.batch_prediction.backends.base import CONTENT_TYPE, JOB_METADATA, Input, Plan, Shard
+from services.batch_prediction.backends.reading import iter_chunks
 from services.batch_prediction.jobfiles import JobFiles
 from shared.errors import Code
 from shared.modelschema import InputSchema
 from shared.storage import ObjectWriter
 
 log = logging.getLogger(__name__)
-
-
-def iter_chunks(
-    reader: IO[bytes], start: int, end: int, data_start: int, chunk_rows: int, block: int
-) -> Iterator[tuple[bytes, int, np.ndarray | None]]:
-    """Whole lines that start in [start, end), at most `chunk_rows` at a time, each chunk
-    with the offset of its first byte and the offsets of its newlines in it (found once
-    per byte read, here; None for a last line without a newline, which gets one)."""
-    skip = start > data_start
-    position = start - 1 if skip else start  # the offset of the window's first byte
-    reader.seek(position)
-    window = _Window(reader, block)
-    if skip:  # the line that starts before `start` belongs to the shard before
-        while not len(window.newlines):
-            position += window.drop(window.size)
-            if not window.fill():
-                return
-        position += window.drop(int(window.newlines[0]) + 1)
-    while position < end:
-        limit = end - position  # lines must start before this offset in the window
-        newlines = window.newlines
-        while len(newlines) < chunk_rows and (not len(newlines) or newlines[-1] + 1 < limit):
-            if not window.fill():
-                break
-            newlines = window.newlines
-        if not len(newlines):
-            if window.size:
-                yield window.take(window.size) + b"\n", position, None
-            return
-        take = min(chunk_rows, len(newlines))
-        owned = 1 + int(np.count_nonzero(newlines[: take - 1] + 1 < limit))
-        cut = int(newlines[owned - 1]) + 1
-        yield window.take(cut), position, newlines[:owned]
-        position += cut
-
-
-class _Window:
-    """The bytes read from `reader` and not yet handed on, kept as the blocks they came in
-    (views, not copies), with the offsets of their newlines. A chunk is copied once, when it
-    is taken: appending each block to one growing `bytes` and slicing the chunk off it copied
-    every byte three or four times."""
-
-    def __init__(self, reader: IO[bytes], block: int) -> None:
-        self._reader = reader
-        self._block = block
-        self._parts: list[memoryview] = []
-        self.size = 0
-        self.newlines = np.empty(0, dtype=np.intp)  # offsets from the window's first byte
-
-    def fill(self) -> bool:
-        """One more block read; False at the end of the input."""
-        data = self._reader.read(self._block)
-        if not data:
-            return False
-        found = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-        if self.size:
-            found += self.size
-        self.newlines = np.concatenate((self.newlines, found)) if len(self.newlines) else found
-        self._parts.append(memoryview(data))
-        self.size += len(data)
-        return True
-
-    def take(self, count: int) -> bytes:
-        """The window's first `count` bytes, removed from it."""
-        parts = self._cut(count)
-        if len(parts) == 1 and len(parts[0]) == len(parts[0].obj):  # a whole block as read
-            return bytes(parts[0].obj)  # no copy: `read` gave bytes
-        return b"".join(parts)
-
-    def drop(self, count: int) -> int:
-        """Forgets the window's first `count` bytes; `count`."""
-        self._cut(count)
-        return count
-
-    def _cut(self, count: int) -> list[memoryview]:
-        """The views holding the window's first `count` bytes, removed from it."""
-        parts: list[memoryview] = []
-        missing = count
-        while missing:
-            part = self._parts[0]
-            if len(part) > missing:
-                parts.append(part[:missing])
-                self._parts[0] = part[missing:]
-                break
-            parts.append(self._parts.pop(0))
-            missing -= len(part)
-        self.size -= count
-        first = int(np.searchsorted(self.newlines, count))
-        self.newlines = self.newlines[first:] - count
-        return parts
 
 
 def parse_chunk(

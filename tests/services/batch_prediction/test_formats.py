@@ -3,9 +3,7 @@ cutting inputs into shards and chunks so that every line is read exactly once.""
 
 from __future__ import annotations
 
-import io
 import json
-import random
 
 import numpy as np
 import orjson
@@ -133,45 +131,6 @@ def test_prediction_bytes_of_labels_numbers_and_objects():
         b"1.5",
         orjson.dumps({"classes": [0, 1], "scores": [0.2, 0.8]}),
     ]
-
-
-def _all_lines_by_shards(data: bytes, shard_bytes: int, chunk: int, block: int, start0: int = 0):
-    read = []
-    position = start0
-    while position < len(data):
-        end = min(position + shard_bytes, len(data))
-        for blob, offset, newlines in shards.iter_chunks(
-            io.BytesIO(data), position, end, start0, chunk, block
-        ):
-            assert blob.endswith(b"\n")
-            if newlines is not None:  # None: a last line that had no newline
-                assert newlines.tolist() == [i for i, b in enumerate(blob) if b == 10]
-            assert blob.count(b"\n") <= chunk
-            assert data[offset : offset + len(blob) - 1] == blob[:-1]
-            read += blob.splitlines()
-        position = end
-    return read
-
-
-def test_every_line_is_read_exactly_once_whatever_the_cuts():
-    rng = random.Random(7)
-    lines = [b"x" * rng.randint(0, 40) + str(i).encode() for i in range(500)]
-    data = b"\n".join(lines)  # no newline at the end
-    for shard_bytes, chunk, block in [(1, 1, 1), (7, 3, 5), (50, 10, 1024), (10_000, 1000, 64)]:
-        assert _all_lines_by_shards(data, shard_bytes, chunk, block) == lines
-        assert _all_lines_by_shards(data + b"\n", shard_bytes, chunk, block) == lines
-
-
-def test_chunks_that_are_whole_blocks_or_span_several_are_cut_alike():
-    lines = [b"%08d" % i for i in range(60)]  # 9 bytes a line with its newline
-    data = b"\n".join(lines) + b"\n"
-    for shard_bytes, chunk, block in [(90, 1, 9), (90, 2, 9), (200, 7, 9), (540, 60, 4)]:
-        assert _all_lines_by_shards(data, shard_bytes, chunk, block) == lines
-
-
-def test_csv_data_starts_after_the_header():
-    data = b"a,b\n1,2\n3,4\n"
-    assert _all_lines_by_shards(data, 3, 10, 2, start0=4) == [b"1,2", b"3,4"]
 
 
 def test_shards_are_numbered_across_inputs():
