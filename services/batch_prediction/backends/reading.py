@@ -11,31 +11,12 @@ block beyond the one holding the shard's last line is fetched.
 from __future__ import annotations
 
 import concurrent.futures
-import os
-import threading
 from collections.abc import Iterator
 from typing import IO
 
 import numpy as np
 
-# Threads that read the next block of the shards being read in this process; a shard has at
-# most one read pending, so more shards at once than threads only wait their turn.
-_READERS = 4
-_readers: tuple[int, concurrent.futures.ThreadPoolExecutor] | None = None  # (pid, threads)
-_readers_lock = threading.Lock()
-
-
-def _read_ahead() -> concurrent.futures.ThreadPoolExecutor:
-    """This process's reading threads (a child forked after they started has none of them:
-    it starts its own)."""
-    global _readers
-    with _readers_lock:
-        if _readers is None or _readers[0] != os.getpid():
-            threads = concurrent.futures.ThreadPoolExecutor(
-                _READERS, thread_name_prefix="shard-read"
-            )
-            _readers = (os.getpid(), threads)
-        return _readers[1]
+from services.batch_prediction.backends import background
 
 
 def iter_chunks(
@@ -102,7 +83,7 @@ class _Window:
         if not data:
             return False
         if self._read_to < self._end:  # the shard goes on past this block: read the next
-            self._pending = _read_ahead().submit(self._reader.read, self._block)
+            self._pending = background.threads().submit(self._reader.read, self._block)
             self._read_to += self._block
         found = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
         if self.size:

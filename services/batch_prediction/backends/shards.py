@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from services.batch_prediction import formats
+from services.batch_prediction.backends import background
 from services.batch_prediction.backends.base import CONTENT_TYPE, JOB_METADATA, Input, Plan, Shard
 from services.batch_prediction.backends.reading import iter_chunks
 from services.batch_prediction.jobfiles import JobFiles
@@ -113,9 +114,10 @@ class ShardFiles:
         self._errors: ObjectWriter | None = None
 
     def _open(self, uri: str) -> ObjectWriter:
-        return self._files.open_writer(
+        writer = self._files.open_writer(
             uri, self._metadata, chunk_bytes=self._plan.upload_chunk, content_type=CONTENT_TYPE
         )
+        return background.WriteBehind(writer)
 
     def __enter__(self) -> ShardFiles:
         return self
@@ -136,8 +138,14 @@ class ShardFiles:
             self._errors.write(error_lines)
 
     def commit(self) -> None:
-        if self._errors is not None:
-            self._errors.commit()
+        try:
+            if self._errors is not None:
+                self._errors.commit()
+        except BaseException:
+            # A BlobWriter left open is finalised when collected: a partial predictions
+            # file would mark the shard done.
+            self._predictions.abort()
+            raise
         self._predictions.commit()
 
     def abort(self) -> None:
