@@ -14,7 +14,7 @@ Methods, each in its own process (so its peak RSS is its own):
   shard of a `Plan` (as the `local` engine runs it; no job-record writes), reading and
   writing local files (`file://`), the model loaded by the service's loader;
   `service-100k`: the same on the first 100,000 rows, to show that peak RSS does not grow
-  with the input;
+  with the input; `service-csv`: the same rows as a CSV file with a header;
 - `service-2w`: the same with `SCORING_PROCESSES=2` (`backends.pool.ScoringPool`: shards on
   two spawned scoring processes, started before the clock as the service starts them with
   itself; the first job those processes score, which loads the model in each);
@@ -66,6 +66,7 @@ METHODS = (
     "service-2w-next",
     "service-2w-cold",
     "service-100k",
+    "service-csv",
     "service-gcs",
     "beam",
     "beam-engine",
@@ -107,6 +108,14 @@ def generate(directory: Path, rows: int) -> None:
     ):
         for _, line in zip(range(100_000), source, strict=False):
             out.write(line)
+    # The same rows as CSV, as pandas' `to_csv` writes them: a header, then `v,v,...`.
+    with (
+        open(directory / "input.jsonl", "rb") as source,
+        open(directory / "input.csv", "wb") as out,
+    ):
+        out.write(",".join(f"f{i}" for i in range(FEATURES)).encode() + b"\n")
+        for line in source:
+            out.write(line[len('{"instance": [') : -3].replace(b", ", b",") + b"\n")
 
 
 # -- the methods (child processes) -----------------------------------------------------------
@@ -190,13 +199,15 @@ def run_orjson(directory: Path, rows: int, _args: Any) -> tuple[int, float]:
     return _chunked(directory, orjson.loads, orjson.dumps)
 
 
-def _service_plan(directory: Path, input_uri: str, output: str, objects: Any) -> Any:
+def _service_plan(
+    directory: Path, input_uri: str, output: str, objects: Any, instances_format: str = "jsonl"
+) -> Any:
     from services.batch_prediction.backends.base import Plan
     from services.batch_prediction.planning import expand_inputs
     from services.batch_prediction.settings import BatchPredictionSettings
 
     defaults = BatchPredictionSettings()
-    inputs, _ = expand_inputs(objects, (input_uri,), "jsonl")
+    inputs, _ = expand_inputs(objects, (input_uri,), instances_format)
     return Plan(
         job="projects/bench/locations/local/batchPredictionJobs/1",
         output_dir=output,
@@ -224,15 +235,17 @@ def _served(directory: Path) -> Any:
     return load(version, (directory / "model.joblib").read_bytes())
 
 
-def _run_service(directory: Path, input_uri: str, output: str, objects: Any) -> tuple[int, float]:
+def _run_service(
+    directory: Path, input_uri: str, output: str, objects: Any, instances_format: str = "jsonl"
+) -> tuple[int, float]:
     from services.batch_prediction.backends.memory import keep_freed_memory
     from services.batch_prediction.backends.shards import score_shard
 
     keep_freed_memory()  # as `LocalEngine` does in the service
     served = _served(directory)
-    _service_plan(directory, input_uri, output, objects)  # imports: a service has them
+    _service_plan(directory, input_uri, output, objects, instances_format)  # imports
     started = time.perf_counter()
-    plan = _service_plan(directory, input_uri, output, objects)
+    plan = _service_plan(directory, input_uri, output, objects, instances_format)
     rows = 0
     for shard in plan.shards():
         ok, failed = score_shard(shard, plan, served, objects)
@@ -246,6 +259,17 @@ def run_service(
     objects = _local_files()
     return _run_service(
         directory, f"file://{directory / name}", f"file://{directory / 'out'}", objects
+    )
+
+
+def run_service_csv(directory: Path, rows: int, _args: Any) -> tuple[int, float]:
+    objects = _local_files()
+    return _run_service(
+        directory,
+        f"file://{directory / 'input.csv'}",
+        f"file://{directory / 'out'}",
+        objects,
+        "csv",
     )
 
 

@@ -41,7 +41,9 @@ def parse_chunk(
     newlines: np.ndarray | None = None,
 ) -> formats.Batch:
     if item.format == "csv":
-        return formats.parse_csv(blob, offset, item.uri, item.header, schema, plan.instance_config)
+        return formats.parse_csv(
+            blob, offset, item.uri, item.header, schema, plan.instance_config, newlines
+        )
     return formats.parse_jsonl(blob, offset, item.uri, schema, plan.instance_config, newlines)
 
 
