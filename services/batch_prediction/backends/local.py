@@ -48,6 +48,7 @@ class LocalEngine:
                 self._models.registry.read_artifact(version),
                 progress,
                 wait_seconds=self._settings.heartbeat_seconds,
+                compiled=self._models.get(version).compiled,
             )
             return
         model = self._models.get(version)

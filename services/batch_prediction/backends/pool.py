@@ -97,11 +97,14 @@ class ScoringPool:
         artifact: bytes,
         progress: Progress,
         wait_seconds: float,
+        compiled: bytes | None = None,
     ) -> None:
         """Score `pending` on the processes; `progress.shard_done` is called in this thread
         as each shard ends, and `progress.check()` at least every `wait_seconds`, so a cancel
-        stops the rest."""
-        model = self._spooled(version, artifact)
+        stops the rest. `compiled`: the version's compiled form (`ServedModel.compiled`),
+        which a process loads without importing scikit-learn or unpickling the artifact
+        (80 ms -> ~2 ms for a linear pipeline, in each process, at its first job)."""
+        model = self._spooled(version, artifact, compiled)
         pool = self._executor()
         futures = {pool.submit(_score, shard, plan, model): shard for shard in pending}
         try:
@@ -122,14 +125,22 @@ class ScoringPool:
                 future.cancel()
             concurrent.futures.wait(futures)  # the running shards end before the job does
 
-    def _spooled(self, version: ModelVersion, artifact: bytes) -> tuple[dict[str, Any], str]:
-        digest = hashlib.sha256(artifact).hexdigest()
-        path = self._spool / f"{digest}.model"
+    def _spooled(
+        self, version: ModelVersion, artifact: bytes, compiled: bytes | None
+    ) -> tuple[dict[str, Any], str, str | None]:
+        return (
+            version.to_json(),
+            self._spool_file(artifact),
+            compiled and self._spool_file(compiled),
+        )
+
+    def _spool_file(self, data: bytes) -> str:
+        path = self._spool / f"{hashlib.sha256(data).hexdigest()}.model"
         if not path.exists():
             partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}")
-            partial.write_bytes(artifact)
+            partial.write_bytes(data)
             partial.replace(path)
-        return version.to_json(), str(path)
+        return str(path)
 
     def _discard(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
         with self._lock:
@@ -187,12 +198,16 @@ def _rehearse() -> formats.Batch:
     return batch
 
 
-def _model(version: dict[str, Any], path: str) -> Any:
+def _model(version: dict[str, Any], path: str, compiled: str | None) -> Any:
     models: OrderedDict[str, Any] = _process["models"]
-    key = f"{path}:{version.get('name')}:{version.get('version')}"
+    key = f"{path}:{compiled}:{version.get('name')}:{version.get('version')}"
     model = models.get(key)
     if model is None:
-        model = load(ModelVersion.from_json(version), Path(path).read_bytes())
+        model = load(
+            ModelVersion.from_json(version),
+            Path(path).read_bytes(),
+            Path(compiled).read_bytes() if compiled else None,
+        )
         models[key] = model
         while len(models) > _MODELS_KEPT:
             models.popitem(last=False)
@@ -200,5 +215,7 @@ def _model(version: dict[str, Any], path: str) -> Any:
     return model
 
 
-def _score(shard: Shard, plan: Plan, model: tuple[dict[str, Any], str]) -> tuple[int, int]:
+def _score(
+    shard: Shard, plan: Plan, model: tuple[dict[str, Any], str, str | None]
+) -> tuple[int, int]:
     return score_shard(shard, plan, _model(*model), _process["files"])

@@ -87,16 +87,26 @@ def test_jobs_reuse_the_processes_and_write_what_one_process_writes(pool, tmp_pa
     for shard in alone.shards():
         score_shard(shard, alone, served, files)
 
+    assert served.compiled is not None  # a linear pipeline: compiled at load
     pids = {pool._executor().submit(_ready).result() for _ in range(8)}
-    for run in ("first", "second"):
+    for run, compiled in (("first", None), ("second", served.compiled)):
         plan = _plan(files, source, f"file://{tmp_path / run}")
         progress = _Counted()
-        pool.score(plan, plan.shards(), version, buffer.getvalue(), progress, wait_seconds=1.0)
+        artifact = buffer.getvalue()
+        pool.score(plan, plan.shards(), version, artifact, progress, 1.0, compiled)
         assert len(progress.done) == len(plan.shards()) > 2
         assert sum(ok for ok, _ in progress.done.values()) == 599
         assert _outputs(tmp_path / run) == _outputs(tmp_path / "alone")
     pids |= {pool._executor().submit(_ready).result() for _ in range(8)}
     assert len(pids) <= 2  # every task of both jobs ran on the two processes of the warm-up
+    spooled = pool._spooled(version, buffer.getvalue(), served.compiled)
+    assert pool._executor().submit(_served_from_compiled_form, spooled).result()
+
+
+def _served_from_compiled_form(spooled) -> bool:
+    from services.batch_prediction.backends.pool import _model
+
+    return _model(*spooled)._native is None  # no artifact unpickled
 
 
 def _faults_of_chunk_sized_buffers() -> int:
