@@ -113,6 +113,7 @@ class Planner:
         r = spec.resources
         env = {
             **spec.env,
+            **spec.cloud_env,
             "ML_BACKEND": "cloud",
             "GOOGLE_CLOUD_PROJECT": self.target.project,
             "LOG_FORMAT": "json",

@@ -70,6 +70,9 @@ class Service(_Model):
     target: str
     port: int = Field(ge=1024, le=65535)
     env: dict[str, str] = Field(default_factory=dict)
+    # Set by the cloud deploy only, over `env`: what is sized for the `resources` Cloud Run
+    # gives the service (processes per vCPU), which the machine `mlapi up` runs on may lack.
+    cloud_env: dict[str, str] = Field(default_factory=dict)
     resources: Resources = Field(default_factory=Resources)
     reads: list[str] = Field(default_factory=list, description="buckets the service reads")
     writes: list[str] = Field(default_factory=list, description="buckets the service writes")

@@ -191,6 +191,16 @@ def test_env_values_with_commas_use_gclouds_delimiter(topology):
     assert "VISION_WORKFLOW_FEATURES=DOCUMENT_TEXT_DETECTION,FACE_DETECTION" in env
 
 
+def test_cloud_env_is_set_by_the_deploy_and_not_by_the_local_stack(topology):
+    batch = topology.services["batch_prediction"]
+    assert batch.cloud_env == {"SCORING_PROCESSES": "2"}  # one per vCPU it asks for
+    assert batch.resources.cpu == 2
+    args = Planner(topology, Target(PROJECT, "r", "mlapi", "t")).deploy_args("batch_prediction")
+    env = next(a for a in args if a.startswith("--set-env-vars="))
+    assert "SCORING_PROCESSES=2" in env
+    assert "SCORING_PROCESSES" not in batch.env  # what `mlapi up` passes
+
+
 def test_make_deploy_plan_prints_without_a_google_account():
     result = subprocess.run(
         [
