@@ -162,10 +162,16 @@ def score_chunks(
     """A shard's chunks scored in order: (prediction lines, error lines, rows predicted,
     rows failed, input bytes)."""
     item = plan.inputs[shard.input]
-    with files.open_reader(item.info, plan.read_block) as reader:
-        for blob, offset, newlines in iter_chunks(
-            reader, shard.start, shard.end, item.data_start, plan.chunk_size, plan.read_block
-        ):
+    with (
+        files.open_reader(item.info, plan.read_block) as reader,
+        # Closed before the reader, with any read still pending on it.
+        closing(
+            iter_chunks(
+                reader, shard.start, shard.end, item.data_start, plan.chunk_size, plan.read_block
+            )
+        ) as chunks,
+    ):
+        for blob, offset, newlines in chunks:
             yield (*score_chunk(blob, offset, item, plan, model, newlines), len(blob))
 
 
