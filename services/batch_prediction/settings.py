@@ -13,7 +13,7 @@ environment with the `BATCH_PREDICTION_` prefix first: `BATCH_PREDICTION_JOBS_BU
 | `SHARD_BYTES` | 33554432 | input bytes per output file (`predictions_NNNN.jsonl`), resumed whole |
 | `READ_BLOCK_BYTES` | 4194304 | bytes fetched per ranged read of an input object |
 | `UPLOAD_CHUNK_BYTES` | 8388608 | bytes buffered per resumable-upload request of an output file |
-| `SCORING_PROCESSES` | 1 | processes scoring shards of one job in parallel (`local` engine) |
+| `SCORING_PROCESSES` | 1 | processes scoring a job's shards at once (`local`; deployed: 2) |
 | `HEARTBEAT_SECONDS` | 5 | how often a running job writes its progress to its record |
 | `LEASE_SECONDS` | 60 | a running job whose record is older than this is taken to be orphaned |
 | `RECOVER_SECONDS` | 30 | how often orphaned REST-created jobs are looked for (0: never) |
