@@ -317,7 +317,7 @@ def _fast_csv(
     if not _fits(matrix, schema):
         return None
     end = b"]" + _PREDICTED_END + b"\n"
-    if orjson.dumps(np.ascontiguousarray(written), option=orjson.OPT_SERIALIZE_NUMPY) == rows:
+    if _written_as_orjson(written, blob, rows):
         template = WRAPPED + blob.replace(b"\n", end + WRAPPED)[: -len(WRAPPED)]
         return Batch(matrix, b"instance", template=template)
     try:
@@ -327,6 +327,19 @@ def _fast_csv(
     # Only numbers and commas between a row's brackets: `],[` is where rows meet.
     template = WRAPPED + rows[2:-2].replace(b"],[", end + WRAPPED) + end
     return Batch(matrix, b"instance", template=template)
+
+
+def _written_as_orjson(matrix: np.ndarray, blob: bytes, rows: bytes) -> bool:
+    """Whether orjson writes the values of `blob` (`rows`: its lines as a JSON array) as
+    they are written there: all floats (`matrix` written back), or all integers (no `.` or
+    exponent anywhere; written back as int64 when within a double's exact range)."""
+    if b"." in blob or b"e" in blob or b"E" in blob:
+        values = np.ascontiguousarray(matrix)
+    elif np.abs(matrix).max(initial=0) < 2**53:
+        values = np.ascontiguousarray(matrix.astype(np.int64))
+    else:
+        return False
+    return orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY) == rows
 
 
 def _csv_value(text: str | None) -> Any:
