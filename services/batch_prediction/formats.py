@@ -4,9 +4,7 @@ Input lines (JSONL): each line one instance, as Vertex AI reads them: an array o
 values, or an object keyed by feature name. Two of our own conveniences, never in conflict
 with a model's features: a line `{"instance": X}` (the shape of Vertex's own output lines) is
 the instance X, unless the model has a feature called `instance`; blank lines are skipped.
-CSV: a header line, then one instance per line (an object keyed by the header when the header
-names exactly the model's features, else an array in column order); quoted fields must not
-hold line breaks (chunks are cut at line ends).
+CSV input is `csvlines`'s, on the `Batch` and checks here.
 
 `InstanceConfig` is Vertex's `instanceConfig`: `keyField` (output carries `key` instead of
 `instance`; the key is not sent to the model), `includedFields` / `excludedFields` (object
@@ -24,15 +22,12 @@ string. Error codes are `google.rpc.Code` numbers.
 The fast path: a chunk whose lines are all `{"instance": [numbers]}` (or all `[numbers]`)
 for a numeric model becomes one float64 matrix without a Python object per value
 (`numeric.parse_lines`: numpy over the chunk's bytes, Arrow's CSV reader for the numbers); its
-output is spliced from the input bytes without a Python operation per line. So is a CSV chunk
-whose lines are all numbers and commas (`numeric.parse_fields`), its echo the values as orjson
-writes them, as the exact way writes them. Anything else goes line by line and finds the bad
-rows exactly.
+output is spliced from the input bytes without a Python operation per line (so is CSV's, in
+`csvlines`). Anything else goes line by line and finds the bad rows exactly.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import re
 from collections.abc import Sequence
@@ -48,7 +43,7 @@ from shared.modelschema import InputSchema, to_matrix
 WRAPPED = b'{"instance": ['
 WRAPPED_END = b"]}\n"
 _PREDICTION = b', "prediction": '
-_PREDICTED_END = _PREDICTION + b"%b}"  # a line's end in a fast-path template
+PREDICTED_END = _PREDICTION + b"%b}"  # a line's end in a fast-path template
 _INSTANCE_INDEX = re.compile(r"^instances\[(\d+)\]")
 MAX_ECHO_BYTES = 1 << 20  # an unparseable line longer than this is echoed cut short
 
@@ -83,7 +78,7 @@ class Batch:
     def echo(self, index: int) -> bytes:
         if self.echoes is None:  # only when a chunk falls back to row by row: cut once
             assert self.template is not None
-            start, end = len(WRAPPED) - 1, len(_PREDICTED_END)
+            start, end = len(WRAPPED) - 1, len(PREDICTED_END)
             self.echoes = [line[start:-end] for line in self.template.split(b"\n")[:-1]]
         return self.echoes[index]
 
@@ -101,7 +96,7 @@ def error_line(echo: bytes, code: Code, message: str, label: bytes = b"instance"
     return b'{"' + label + b'": ' + echo + b', "error": ' + error + b"}\n"
 
 
-def _string_echo(line: bytes) -> bytes:
+def string_echo(line: bytes) -> bytes:
     return orjson.dumps(line[:MAX_ECHO_BYTES].decode("utf-8", "replace"))
 
 
@@ -136,12 +131,12 @@ def parse_jsonl(
         try:
             instance, echo = _jsonl_instance(line, schema, config)
         except RowError as exc:
-            errors.append((len(instances), _located(exc, source, at)))
+            errors.append((len(instances), located(exc, source, at)))
             continue
         instances.append(instance)
         echoes.append(echo)
         offsets.append(at)
-    return _checked_batch(instances, echoes, offsets, errors, schema, label, source)
+    return checked_batch(instances, echoes, offsets, errors, schema, label, source)
 
 
 def _fast_numeric(blob: bytes, schema: InputSchema, newlines: np.ndarray | None) -> Batch | None:
@@ -153,20 +148,20 @@ def _fast_numeric(blob: bytes, schema: InputSchema, newlines: np.ndarray | None)
         return None
     head, tail = (WRAPPED, WRAPPED_END[:-1]) if wrapped else (b"[", b"]")
     matrix = numeric.parse_lines(blob, head, tail, len(schema.features), newlines)
-    if matrix is None or not _fits(matrix, schema):
+    if matrix is None or not fits(matrix, schema):
         return None
     # Every `{`, `}`, `[` and `]` of a chunk that got here is a wrapper's (a value holds only
     # number bytes), one of each a line, and no `%` is anywhere: one `replace` a wrapper
     # byte makes the template of the output lines, filled by one `%` (2.6 ms a 10,000-line
     # chunk as 10,000 pieces joined with the predictions; 0.4 this way).
     if wrapped:
-        template = blob.replace(b"}", _PREDICTED_END)
+        template = blob.replace(b"}", PREDICTED_END)
     else:
-        template = blob.replace(b"[", WRAPPED).replace(b"]", b"]" + _PREDICTED_END)
+        template = blob.replace(b"[", WRAPPED).replace(b"]", b"]" + PREDICTED_END)
     return Batch(matrix, b"instance", template=template)
 
 
-def _fits(matrix: np.ndarray, schema: InputSchema) -> bool:
+def fits(matrix: np.ndarray, schema: InputSchema) -> bool:
     """Whether every value is one the exact way would accept for its feature (finite; whole
     for an integer feature, 0 or 1 for a boolean one); the others are found there."""
     if not np.isfinite(matrix).all():
@@ -184,7 +179,7 @@ def _jsonl_instance(line: bytes, schema: InputSchema, config: InstanceConfig) ->
     try:
         value = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        raise RowError(f"Not a JSON value: {exc}", _string_echo(line)) from None
+        raise RowError(f"Not a JSON value: {exc}", string_echo(line)) from None
     if config.key_field:
         if not isinstance(value, dict):
             raise RowError(
@@ -225,145 +220,14 @@ def _select(value: Any, config: InstanceConfig, line: bytes) -> Any:
     return kept
 
 
-def _located(exc: RowError, source: str, at: int) -> bytes:
+def located(exc: RowError, source: str, at: int) -> bytes:
     return error_line(exc.echo, exc.code, f"{exc.message} ({source}, byte {at})")
-
-
-# -- CSV -----------------------------------------------------------------------------------
-
-
-def parse_header(line: bytes) -> list[str]:
-    try:
-        header = next(csv.reader([line.decode("utf-8-sig").strip("\r\n")]))
-    except (StopIteration, UnicodeDecodeError, csv.Error) as exc:
-        raise ApiError(Code.INVALID_ARGUMENT, f"Unreadable CSV header: {exc}.") from None
-    if not header or any(not name for name in header):
-        raise ApiError(Code.INVALID_ARGUMENT, "The CSV header has an empty column name.")
-    return header
-
-
-def parse_csv(
-    blob: bytes,
-    offset: int,
-    source: str,
-    header: Sequence[str],
-    schema: InputSchema,
-    config: InstanceConfig,
-    newlines: np.ndarray | None = None,
-) -> Batch:
-    """CSV data lines (no header). Numbers become numbers, empty fields null."""
-    if schema.numeric and not config.key_field and not config.selects:
-        fast = _fast_csv(blob, header, schema, newlines)
-        if fast is not None:
-            return fast
-    key_at = header.index(config.key_field) if config.key_field in header else -1
-    if config.key_field and key_at < 0:
-        raise ApiError(
-            Code.INVALID_ARGUMENT, f"The CSV header has no key field {config.key_field!r}."
-        )
-    names = [name for i, name in enumerate(header) if i != key_at]
-    keyed_by_name = set(names) == set(schema.names) and len(names) == len(schema.names)
-    instances: list[Any] = []
-    echoes: list[bytes] = []
-    offsets: list[int] = []
-    errors: list[tuple[int, bytes]] = []
-    position = offset
-    for raw in blob.split(b"\n"):
-        at, position = position, position + len(raw) + 1
-        line = raw.strip(b"\r")
-        if not line.strip():
-            continue
-        try:
-            fields = next(csv.reader([line.decode("utf-8")]))
-        except (UnicodeDecodeError, csv.Error) as exc:
-            errors.append(
-                (len(instances), _located(RowError(str(exc), _string_echo(line)), source, at))
-            )
-            continue
-        if len(fields) != len(header):
-            message = f"The row has {len(fields)} fields; the header has {len(header)}."
-            errors.append(
-                (len(instances), _located(RowError(message, _string_echo(line)), source, at))
-            )
-            continue
-        key = fields[key_at] if key_at >= 0 else None
-        values = [_csv_value(v) for i, v in enumerate(fields) if i != key_at]
-        instances.append(dict(zip(names, values, strict=True)) if keyed_by_name else values)
-        echoes.append(orjson.dumps(_csv_value(key) if key_at >= 0 else values))
-        offsets.append(at)
-    label = b"key" if key_at >= 0 else b"instance"
-    return _checked_batch(instances, echoes, offsets, errors, schema, label, source)
-
-
-def _fast_csv(
-    blob: bytes, header: Sequence[str], schema: InputSchema, newlines: np.ndarray | None
-) -> Batch | None:
-    """The homogeneous case, or None: every line `width` JSON numbers and commas, for a
-    numeric model (`numeric.parse_fields`), answered as the exact way answers it. The echo
-    is a row's values as `orjson` writes them (`1.50` is `1.5`, `3` stays `3`): the text
-    itself when the matrix written back is the text (floats written as `orjson` writes
-    them), else the rows read and written once more as a whole; either way the output lines
-    are a template of it, filled by one `%`."""
-    width = len(schema.features)
-    if len(header) != width:
-        return None
-    matrix = numeric.parse_fields(blob, width, newlines)
-    if matrix is None:
-        return None
-    rows = b"[[" + blob[:-1].replace(b"\n", b"],[") + b"]]"
-    written = matrix
-    if set(header) == set(schema.names):  # an object keyed by the header: schema order
-        matrix = matrix[:, [header.index(name) for name in schema.names]]
-    if not _fits(matrix, schema):
-        return None
-    end = b"]" + _PREDICTED_END + b"\n"
-    if _written_as_orjson(written, blob, rows):
-        template = WRAPPED + blob.replace(b"\n", end + WRAPPED)[: -len(WRAPPED)]
-        return Batch(matrix, b"instance", template=template)
-    try:
-        rows = orjson.dumps(orjson.loads(rows))  # integers, or numbers written otherwise
-    except (orjson.JSONDecodeError, orjson.JSONEncodeError):  # integers over 64 bits
-        return None
-    # Only numbers and commas between a row's brackets: `],[` is where rows meet.
-    template = WRAPPED + rows[2:-2].replace(b"],[", end + WRAPPED) + end
-    return Batch(matrix, b"instance", template=template)
-
-
-def _written_as_orjson(matrix: np.ndarray, blob: bytes, rows: bytes) -> bool:
-    """Whether orjson writes the values of `blob` (`rows`: its lines as a JSON array) as
-    they are written there: all floats (`matrix` written back), or all integers (no `.` or
-    exponent anywhere; written back as int64 when within a double's exact range)."""
-    if b"." in blob or b"e" in blob or b"E" in blob:
-        values = np.ascontiguousarray(matrix)
-    elif np.abs(matrix).max(initial=0) < 2**53:
-        values = np.ascontiguousarray(matrix.astype(np.int64))
-    else:
-        return False
-    return orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY) == rows
-
-
-def _csv_value(text: str | None) -> Any:
-    if text is None or text == "":
-        return None
-    try:
-        whole = int(text)
-    except ValueError:
-        pass
-    else:
-        # Beyond 64 bits an integer is a float, as orjson reads it in JSONL (and writes no
-        # other: the echo of such a row failed the whole job).
-        return whole if -(2**63) <= whole < 2**64 else float(whole)
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    return number if number == number and abs(number) != float("inf") else text
 
 
 # -- validation against the schema ---------------------------------------------------------
 
 
-def _checked_batch(
+def checked_batch(
     instances: list[Any],
     echoes: list[bytes],
     offsets: list[int],

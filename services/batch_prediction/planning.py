@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.batch_prediction import formats
+from services.batch_prediction import csvlines
 from services.batch_prediction.backends.base import JOB_METADATA, Input, Plan
 from services.batch_prediction.jobfiles import JobFiles
 from services.batch_prediction.jobrecord import MAX_PARTIAL_FAILURES, JobRecord, Status
@@ -101,7 +101,7 @@ def _input(files: JobFiles, obj: ObjectInfo, instances_format: str) -> Input:
     if end < 0 and len(head) >= MAX_HEADER_BYTES:
         raise invalid_argument(f"The CSV header of {obj.uri} is longer than {MAX_HEADER_BYTES}.")
     line = head if end < 0 else head[:end]
-    header = tuple(formats.parse_header(line))
+    header = tuple(csvlines.parse_header(line))
     return Input(obj.uri, obj.size, obj.generation, "csv", len(line) + (end >= 0), header)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from services.batch_prediction import formats
+from services.batch_prediction import csvlines, formats
 from services.batch_prediction.backends import background
 from services.batch_prediction.backends.base import CONTENT_TYPE, JOB_METADATA, Input, Plan, Shard
 from services.batch_prediction.backends.reading import iter_chunks
@@ -41,7 +41,7 @@ def parse_chunk(
     newlines: np.ndarray | None = None,
 ) -> formats.Batch:
     if item.format == "csv":
-        return formats.parse_csv(
+        return csvlines.parse_csv(
             blob, offset, item.uri, item.header, schema, plan.instance_config, newlines
         )
     return formats.parse_jsonl(blob, offset, item.uri, schema, plan.instance_config, newlines)

@@ -1,4 +1,4 @@
-"""CSV chunks of numbers for a numeric model are parsed at once (`formats._fast_csv`) and
+"""CSV chunks of numbers for a numeric model are parsed at once (`csvlines._fast_csv`) and
 answered byte for byte as the exact way, row by row, answers them; anything else goes the
 exact way."""
 
@@ -9,7 +9,7 @@ import random
 import numpy as np
 import pytest
 
-from services.batch_prediction import formats
+from services.batch_prediction import csvlines, formats
 from services.batch_prediction.formats import InstanceConfig
 from shared.modelschema import InputSchema
 
@@ -33,8 +33,8 @@ def _number(rng: random.Random) -> str:
 
 
 def _both(blob: bytes, header: list[str]) -> tuple[formats.Batch, formats.Batch]:
-    fast = formats.parse_csv(blob, 0, "s", header, SCHEMA, InstanceConfig())
-    slow = formats.parse_csv(blob + b"\n", 0, "s", header, SCHEMA, InstanceConfig())  # blank
+    fast = csvlines.parse_csv(blob, 0, "s", header, SCHEMA, InstanceConfig())
+    slow = csvlines.parse_csv(blob + b"\n", 0, "s", header, SCHEMA, InstanceConfig())  # blank
     return fast, slow
 
 
@@ -84,9 +84,9 @@ def test_generated_rows_are_answered_as_the_exact_way_answers_them(seed):
 )
 def test_other_lines_go_the_exact_way(line):
     blob = b"1.5,2,3,4\n" + line + b"\n"
-    fast = formats.parse_csv(blob, 0, "s", NAMES, SCHEMA, InstanceConfig())
+    fast = csvlines.parse_csv(blob, 0, "s", NAMES, SCHEMA, InstanceConfig())
     assert fast.template is None  # the exact way, which names each defect
-    slow = formats.parse_csv(blob + b"\n", 0, "s", NAMES, SCHEMA, InstanceConfig())
+    slow = csvlines.parse_csv(blob + b"\n", 0, "s", NAMES, SCHEMA, InstanceConfig())
     assert np.array_equal(fast.matrix, slow.matrix)
     assert fast.errors == slow.errors
 
@@ -94,7 +94,7 @@ def test_other_lines_go_the_exact_way(line):
 def test_a_key_field_goes_the_exact_way():
     blob = b"7,1,2,3,4\n8,5,6,7,8\n"
     header = ["id", *NAMES]
-    keyed = formats.parse_csv(blob, 0, "s", header, SCHEMA, InstanceConfig(key_field="id"))
+    keyed = csvlines.parse_csv(blob, 0, "s", header, SCHEMA, InstanceConfig(key_field="id"))
     assert keyed.template is None
     assert [keyed.echo(i) for i in range(keyed.rows)] == [b"7", b"8"]
 

@@ -9,7 +9,7 @@ import numpy as np
 import orjson
 import pytest
 
-from services.batch_prediction import formats
+from services.batch_prediction import csvlines, formats
 from services.batch_prediction.backends import shards
 from services.batch_prediction.backends.base import Input, Plan
 from services.batch_prediction.formats import InstanceConfig
@@ -113,7 +113,7 @@ def test_key_field_and_field_selection():
 def test_csv_rows_by_header_name_with_key_and_bad_rows():
     schema = InputSchema((Feature("a"), Feature("b"), Feature("kind", "string")))
     blob = b"k1,2,1,red\nk2,2,1\nk3,x,1,blue\nk4,5,4,\n"
-    batch = formats.parse_csv(
+    batch = csvlines.parse_csv(
         blob, 10, "s", ["id", "b", "a", "kind"], schema, InstanceConfig(key_field="id")
     )
     assert batch.matrix.tolist() == [[1.0, 2.0, "red"]]
