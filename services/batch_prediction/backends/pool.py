@@ -4,8 +4,8 @@ Parsing JSON dominates a batch job and holds the GIL, so threads would not help;
 do, one per core. They are spawned, never forked: the service process runs threads (the web
 server, the job pool, the heartbeat) and a fork would copy their locks mid-use. Spawning one
 costs a second or two of imports (scikit-learn, the storage client), more than scoring a
-million rows takes, so the processes are started once, in the background when the service
-starts (`Execution.prepare` makes the engine, which calls `warm`), and reused by every job; a
+million rows takes, so the processes are started once, in the background when the app is
+built (`Execution.prepare` makes the engine, which calls `warm`), and reused by every job; a
 pool that breaks (a process killed) is replaced at the next job. A pool made before a fork
 (gunicorn `--preload`) is the parent's: the child starts its own at its first job.
 
