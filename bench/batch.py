@@ -16,8 +16,8 @@ Methods, each in its own process (so its peak RSS is its own):
   `service-100k`: the same on the first 100,000 rows, to show that peak RSS does not grow
   with the input; `service-csv`: the same rows as a CSV file with a header;
 - `service-2w`: the same with `SCORING_PROCESSES=2` (`backends.pool.ScoringPool`: shards on
-  two spawned scoring processes, started before the clock as the service starts them with
-  itself; the first job those processes score, which loads the model in each, from its
+  two spawned scoring processes, started before the clock as the service starts them when
+  its app is built; the first job those processes score, which loads the model in each, from its
   compiled form when it has one, as `LocalEngine` sends it);
   `service-2w-next`: the job after that on the same processes (each has the model loaded
   and has scored a job: a service's steady state); `service-2w-cold`: the same with the
