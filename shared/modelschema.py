@@ -164,15 +164,20 @@ def _fast_numeric(instances: list[Any], schema: InputSchema) -> np.ndarray | Non
     if raw.dtype.kind not in "biuf" or raw.ndim != 2 or raw.shape[1] != len(schema.features):
         return None
     matrix = raw.astype(np.float64, copy=False)
+    return np.ascontiguousarray(matrix) if fits(matrix, schema) else None
+
+
+def fits(matrix: np.ndarray, schema: InputSchema) -> bool:
+    """Whether every value of a float64 matrix in schema order is one the checked way accepts
+    for its feature: finite, whole for an integer feature, 0 or 1 for a boolean one. (A
+    matrix that does not fit goes the checked way, which names the defect.)"""
     if not np.isfinite(matrix).all():
-        return None
+        return False
     integers = schema._columns_by_type["integer"]
     if integers and not np.array_equal(matrix[:, integers], np.round(matrix[:, integers])):
-        return None
+        return False
     booleans = schema._columns_by_type["boolean"]
-    if booleans and not np.isin(matrix[:, booleans], (0.0, 1.0)).all():
-        return None
-    return np.ascontiguousarray(matrix)
+    return not booleans or bool(np.isin(matrix[:, booleans], (0.0, 1.0)).all())
 
 
 def _checked(instances: list[Any], schema: InputSchema) -> np.ndarray:

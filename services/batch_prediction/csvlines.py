@@ -23,12 +23,11 @@ from services.batch_prediction.formats import (
     InstanceConfig,
     RowError,
     checked_batch,
-    fits,
     located,
     string_echo,
 )
 from shared.errors import ApiError, Code
-from shared.modelschema import InputSchema
+from shared.modelschema import InputSchema, fits
 
 
 def parse_header(line: bytes) -> list[str]:

@@ -38,7 +38,7 @@ import orjson
 
 from services.batch_prediction import numeric
 from shared.errors import ApiError, Code
-from shared.modelschema import InputSchema, to_matrix
+from shared.modelschema import InputSchema, fits, to_matrix
 
 WRAPPED = b'{"instance": ['
 WRAPPED_END = b"]}\n"
@@ -159,20 +159,6 @@ def _fast_numeric(blob: bytes, schema: InputSchema, newlines: np.ndarray | None)
     else:
         template = blob.replace(b"[", WRAPPED).replace(b"]", b"]" + PREDICTED_END)
     return Batch(matrix, b"instance", template=template)
-
-
-def fits(matrix: np.ndarray, schema: InputSchema) -> bool:
-    """Whether every value is one the exact way would accept for its feature (finite; whole
-    for an integer feature, 0 or 1 for a boolean one); the others are found there."""
-    if not np.isfinite(matrix).all():
-        return False
-    for index, feature in enumerate(schema.features):
-        column = matrix[:, index]
-        if feature.type == "integer" and not np.array_equal(column, np.round(column)):
-            return False
-        if feature.type == "boolean" and not np.isin(column, (0.0, 1.0)).all():
-            return False
-    return True
 
 
 def _jsonl_instance(line: bytes, schema: InputSchema, config: InstanceConfig) -> tuple[Any, bytes]:
