@@ -133,8 +133,8 @@ def test_bytes_that_are_no_number_are_refused_also_where_an_exponent_cuts_by_mas
 
 
 def test_threads_parsing_at_once_each_get_their_own_chunk():
-    # The proof's arrays are kept per thread: chunks of other sizes parsed at the same time
-    # in other threads must neither see them nor be refused for them.
+    # Jobs run on several threads of one process and share its Arrow readers (one per width):
+    # chunks of other sizes parsed at the same time must neither mix nor be refused.
     def chunk(seed: int) -> tuple[bytes, np.ndarray]:
         rng = random.Random(seed)
         rows = [[_number(rng) for _ in range(WIDTH)] for _ in range(rng.randint(100, 900))]
@@ -156,16 +156,3 @@ def test_threads_parsing_at_once_each_get_their_own_chunk():
 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         assert all(pool.map(work, range(8)))
-
-
-def test_a_thread_keeps_its_arrays_only_up_to_a_bound(monkeypatch):
-    blob = b"".join(HEAD + b"1.5, 2, 3, 4, 5" + TAIL + b"\n" for _ in range(20))  # 580 bytes
-    for bound, keeps in ((1 << 20, True), (64, False)):
-        monkeypatch.setattr(numeric._Scratch, "KEPT_MAX", bound)
-        kept = numeric._Scratch()
-        monkeypatch.setattr(numeric, "_scratch", kept)
-        matrix = numeric.parse_lines(blob, HEAD, TAIL, WIDTH)
-        assert matrix is not None
-        assert matrix.shape == (20, WIDTH)
-        assert matrix[0, 0] == 1.5
-        assert bool(kept._arrays) is keeps
