@@ -95,10 +95,7 @@ class _Window:
 
     def take(self, count: int) -> bytes:
         """The window's first `count` bytes, removed from it."""
-        parts = self._cut(count)
-        if len(parts) == 1 and len(parts[0]) == len(parts[0].obj):  # a whole block as read
-            return bytes(parts[0].obj)  # no copy: `read` gave bytes
-        return b"".join(parts)
+        return b"".join(self._cut(count))
 
     def drop(self, count: int) -> int:
         """Forgets the window's first `count` bytes; `count`."""
