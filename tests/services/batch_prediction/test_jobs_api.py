@@ -3,7 +3,10 @@ service as a real process, with inputs and outputs in the storage emulator."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -206,11 +209,38 @@ def test_beam_engine_gives_the_local_engines_files(bp, client):
 
 
 @pytest.fixture(scope="module")
-def two_workers(tmp_path_factory, bp):
+def two_workers_service(tmp_path_factory, bp):
     env = service_env(bp.emulator, SCORING_PROCESSES="2")  # the same SHARD_BYTES: the same files
     process = start_service(tmp_path_factory, env, "bp-workers")
-    yield job_client(process.url)
+    yield process
     process.stop()
+
+
+@pytest.fixture(scope="module")
+def two_workers(two_workers_service):
+    return job_client(two_workers_service.url)
+
+
+def _scoring_processes(pid: int) -> list[int]:
+    """The multiprocessing children in `pid`'s process tree."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            for child in map(int, children.read_text().split()):
+                todo.append(child)
+                with contextlib.suppress(OSError):
+                    if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                        found.append(child)
+    return found
+
+
+def test_the_scoring_processes_start_before_the_first_job(two_workers_service):
+    # The service has answered its health route (its app is built) and run no job yet.
+    deadline = time.monotonic() + 30
+    while len(_scoring_processes(two_workers_service.process.pid)) < 2:
+        assert time.monotonic() < deadline, "no scoring processes before the first job"
+        time.sleep(0.1)
 
 
 def test_two_worker_processes_write_what_one_process_writes(bp, client, two_workers):

@@ -135,20 +135,15 @@ def test_the_warm_up_rehearses_the_fast_path_a_real_chunk_takes():
     assert not batch.errors
 
 
-def test_the_scoring_processes_start_with_the_service_not_with_its_first_job():
+def test_with_one_process_no_engine_is_made_before_a_job():
+    # With processes to start, `test_jobs_api` sees them in the running service's tree.
     from services.batch_prediction.execution import Execution
     from services.batch_prediction.settings import BatchPredictionSettings
 
     files = JobFiles(Storage("test"), allow_local_files=True)
     one = Execution(BatchPredictionSettings(), files, None, None)  # type: ignore[arg-type]
     one.prepare()
-    assert not one._engines  # nothing to start: the engine is made by the first job
-    two = Execution(BatchPredictionSettings(scoring_processes=2), files, None, None)  # type: ignore[arg-type]
-    two.prepare()
-    try:
-        assert two._engines["local"]._pool is not None  # warming in the background
-    finally:
-        two.close()
+    assert not one._engines
 
 
 def test_a_pool_made_before_a_fork_is_not_the_childs(pool):
