@@ -23,11 +23,11 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
-import threading
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from shared.errors import ApiError, Code, echo, from_google_exception, invalid_argument
+from shared.perprocess import PerProcess
 
 if TYPE_CHECKING:
     from google.cloud import storage
@@ -82,28 +82,23 @@ class Storage:
     def __init__(self, project: str | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self._project = project
         self._timeout_s = timeout_s
-        self._client: storage.Client | None = None
-        self._client_pid = 0
-        # Protects the lazy creation of `_client` (made again in a forked child: a client's
-        # connection pool must not be shared across processes).
-        self._lock = threading.Lock()
+        # Made on first use, and again in a forked child: a client's connection pool must not
+        # be shared across processes.
+        self._client: PerProcess[storage.Client] = PerProcess(self._new_client)
+
+    def _new_client(self) -> storage.Client:
+        from google.cloud import storage
+
+        if os.environ.get("STORAGE_EMULATOR_HOST"):
+            from google.auth.credentials import AnonymousCredentials
+
+            return storage.Client(
+                project=self._project or "local-project", credentials=AnonymousCredentials()
+            )
+        return storage.Client(project=self._project)
 
     def _get_client(self) -> storage.Client:
-        with self._lock:
-            if self._client is None or self._client_pid != os.getpid():
-                from google.cloud import storage
-
-                if os.environ.get("STORAGE_EMULATOR_HOST"):
-                    from google.auth.credentials import AnonymousCredentials
-
-                    self._client = storage.Client(
-                        project=self._project or "local-project",
-                        credentials=AnonymousCredentials(),
-                    )
-                else:
-                    self._client = storage.Client(project=self._project)
-                self._client_pid = os.getpid()
-            return self._client
+        return self._client.get()
 
     def read(self, uri: str | GcsUri, *, max_bytes: int | None = None) -> bytes:
         """The object's bytes. With `max_bytes`, a larger object is INVALID_ARGUMENT unread."""

@@ -41,6 +41,7 @@ from services.batch_prediction.lease import Lease, LeaseLost
 from services.batch_prediction.modelcache import ModelCache, parse_ref
 from services.batch_prediction.settings import BatchPredictionSettings
 from shared.errors import ApiError, Code, unavailable
+from shared.perprocess import PerProcess
 from shared.pubsub import Publisher
 from shared.registry import Registry
 from shared.service import ServiceContext
@@ -85,8 +86,7 @@ class Jobs:
         self._active: dict[str, threading.Event] = {}
         self._queued: set[str] = set()
         self._stop = threading.Event()
-        self._recovery: threading.Thread | None = None
-        self._recovery_pid = 0
+        self._recovery: PerProcess[threading.Thread] = PerProcess(self._start_recovery)
 
     # -- the job API -------------------------------------------------------------------------
 
@@ -268,16 +268,13 @@ class Jobs:
         """Start the scoring processes, if any, and the recovery thread once per process
         (after a fork too)."""
         self._execution.prepare()
-        if self.settings.recover_seconds <= 0:
-            return
-        with self._lock:
-            if self._recovery is not None and self._recovery_pid == os.getpid():
-                return
-            self._recovery_pid = os.getpid()
-            self._recovery = threading.Thread(
-                target=self._recover_loop, name="batch-recovery", daemon=True
-            )
-            self._recovery.start()
+        if self.settings.recover_seconds > 0:
+            self._recovery.get()
+
+    def _start_recovery(self) -> threading.Thread:
+        recovery = threading.Thread(target=self._recover_loop, name="batch-recovery", daemon=True)
+        recovery.start()
+        return recovery
 
     def _recover_loop(self) -> None:
         while not self._stop.is_set():

@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.errors import ApiError, Code, echo, not_found
 from shared.modelruntime import ServedModel, load
+from shared.perprocess import PerProcess
 from shared.registry import Registry
 from shared.traffic import TrafficSplit, sticky_fraction, without
 
@@ -120,13 +120,12 @@ class Deployments:
         self._deployments: dict[str, Deployment] = {}
         self._missing: dict[str, float] = {}  # endpoint -> monotonic time of a NOT_FOUND
         self._models: dict[tuple[str, str], ServedModel | ApiError] = {}
-        # Protects `_deployments`, `_missing`, `_models`, `_loading` and the poller's start.
+        # Protects `_deployments`, `_missing`, `_models` and `_loading`.
         self._lock = threading.Lock()
         # Endpoint -> lock held while it loads, so concurrent first requests load it once.
         self._loading: dict[str, threading.Lock] = {}
         self._stop = threading.Event()
-        self._poller: threading.Thread | None = None
-        self._poller_pid = 0
+        self._poller: PerProcess[threading.Thread] = PerProcess(self._start_poller)
 
     def model_name(self, endpoint: str) -> str:
         return self._endpoint_models.get(endpoint, endpoint)
@@ -360,14 +359,13 @@ class Deployments:
                 del self._models[key]
 
     def _ensure_poller(self) -> None:
-        if self._refresh <= 0 or (self._poller is not None and self._poller_pid == os.getpid()):
-            return
-        with self._lock:
-            if self._poller is not None and self._poller_pid == os.getpid():
-                return
-            self._poller_pid = os.getpid()
-            self._poller = threading.Thread(target=self._poll, name="registry-poller", daemon=True)
-            self._poller.start()
+        if self._refresh > 0:
+            self._poller.get()
+
+    def _start_poller(self) -> threading.Thread:
+        poller = threading.Thread(target=self._poll, name="registry-poller", daemon=True)
+        poller.start()
+        return poller
 
     def _poll(self) -> None:
         while not self._stop.wait(self._refresh):

@@ -44,6 +44,7 @@ from services.prediction.metrics import Metrics
 from shared.errors import ApiError
 from shared.modelruntime import ServedModel
 from shared.modelschema import rows_as_objects
+from shared.perprocess import PerProcess
 from shared.storage import GcsUri, Storage
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,7 @@ class RequestLog:
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._writer: threading.Thread | None = None
-        self._writer_pid = 0
+        self._writer: PerProcess[threading.Thread] = PerProcess(self._start_writer)
         if self.enabled:
             atexit.register(self.close)
 
@@ -172,16 +172,12 @@ class RequestLog:
             return written
 
     def _ensure_writer(self) -> None:
-        if self._writer is not None and self._writer_pid == os.getpid():
-            return
-        with self._lock:
-            if self._writer is not None and self._writer_pid == os.getpid():
-                return
-            self._writer_pid = os.getpid()
-            self._writer = threading.Thread(
-                target=self._run, name="request-log-writer", daemon=True
-            )
-            self._writer.start()
+        self._writer.get()
+
+    def _start_writer(self) -> threading.Thread:
+        writer = threading.Thread(target=self._run, name="request-log-writer", daemon=True)
+        writer.start()
+        return writer
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -6,25 +6,19 @@ once than threads only wait their turn."""
 from __future__ import annotations
 
 import concurrent.futures
-import os
-import threading
 
+from shared.perprocess import PerProcess
 from shared.storage import ObjectWriter
 
 _THREADS = 8
-_threads: tuple[int, concurrent.futures.ThreadPoolExecutor] | None = None  # (pid, threads)
-_lock = threading.Lock()
+_threads = PerProcess(
+    lambda: concurrent.futures.ThreadPoolExecutor(_THREADS, thread_name_prefix="shard-io")
+)
 
 
 def threads() -> concurrent.futures.ThreadPoolExecutor:
-    """This process's threads (a child forked after they started has none of them: it starts
-    its own)."""
-    global _threads
-    with _lock:
-        if _threads is None or _threads[0] != os.getpid():
-            pool = concurrent.futures.ThreadPoolExecutor(_THREADS, thread_name_prefix="shard-io")
-            _threads = (os.getpid(), pool)
-        return _threads[1]
+    """This process's threads."""
+    return _threads.get()
 
 
 class WriteBehind:

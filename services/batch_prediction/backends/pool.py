@@ -40,6 +40,7 @@ from services.batch_prediction.backends.shards import score_shard
 from services.batch_prediction.jobfiles import JobFiles
 from shared.modelruntime import load
 from shared.modelschema import InputSchema
+from shared.perprocess import PerProcess
 from shared.registry import ModelVersion
 from shared.storage import Storage
 
@@ -52,10 +53,8 @@ class ScoringPool:
     def __init__(self, processes: int, *, allow_local: bool) -> None:
         self.processes = processes
         self._allow_local = allow_local
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
-        self._pid = os.getpid()  # whose `_pool` it is: a forked child starts its own
-        # Protects `_pool`.
-        self._lock = threading.Lock()
+        # A pool made before a fork (gunicorn --preload) is the parent's: a child makes its own.
+        self._pool: PerProcess[concurrent.futures.ProcessPoolExecutor] = PerProcess(self._new_pool)
         self._spool = Path(tempfile.mkdtemp(prefix="mlapi-scoring-"))
         atexit.register(self.close)
 
@@ -77,17 +76,15 @@ class ScoringPool:
             log.exception("scoring processes failed to start")
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
-        with self._lock:
-            if self._pid != os.getpid():  # made before a fork (gunicorn --preload): not ours
-                self._pool, self._pid = None, os.getpid()
-            if self._pool is None:
-                self._pool = concurrent.futures.ProcessPoolExecutor(
-                    self.processes,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_init,
-                    initargs=(self._allow_local,),
-                )
-            return self._pool
+        return self._pool.get()
+
+    def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        return concurrent.futures.ProcessPoolExecutor(
+            self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init,
+            initargs=(self._allow_local,),
+        )
 
     def score(
         self,
@@ -143,14 +140,11 @@ class ScoringPool:
         return str(path)
 
     def _discard(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
-        with self._lock:
-            if self._pool is pool:
-                self._pool = None
+        self._pool.forget(pool)
         pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
+        pool = self._pool.forget()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(self._spool, ignore_errors=True)

@@ -144,12 +144,3 @@ def test_with_one_process_no_engine_is_made_before_a_job():
     one = Execution(BatchPredictionSettings(), files, None, None)  # type: ignore[arg-type]
     one.prepare()
     assert not one._engines
-
-
-def test_a_pool_made_before_a_fork_is_not_the_childs(pool):
-    pool._executor()
-    pool._pid -= 1  # as in a child forked after the pool was made (gunicorn --preload)
-    parent = pool._pool
-    child = pool._executor()
-    assert child is not parent
-    parent.shutdown(wait=True)
