@@ -317,7 +317,7 @@ def _run_service_2w(directory: Path, warm: bool, jobs: int = 1) -> tuple[int, fl
             plan,
             plan.shards(),
             served.version,
-            (directory / "model.joblib").read_bytes(),
+            (directory / "model.joblib").read_bytes,
             counted,
             wait_seconds=1.0,
             compiled=served.compiled,  # as `LocalEngine` sends it

@@ -86,6 +86,12 @@ class ModelVersion:
     def output_kind(self) -> str:
         return self.output.get("kind", "regression")
 
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """What a cache of loaded versions keys on: a version id comes back after its
+        version is deleted (the next id is the highest plus one), its create time does not."""
+        return self.name, self.version, self.create_time
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "name": self.name,

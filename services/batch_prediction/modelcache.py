@@ -58,12 +58,13 @@ def parse_ref(model: str) -> ModelRef:
 
 class ModelCache:
     """Loaded versions, the most recently used `size` of them. Versions are immutable, so a
-    loaded one never goes stale. Thread-safe; concurrent first uses load once."""
+    loaded one never goes stale (keyed by `ModelVersion.identity`: an id a deleted version
+    had may be registered again). Thread-safe; concurrent first uses load once."""
 
     def __init__(self, registry: Registry, size: int = 4) -> None:
         self.registry = registry
         self._size = size
-        self._models: collections.OrderedDict[tuple[str, str], ServedModel] = (
+        self._models: collections.OrderedDict[tuple[str, str, str], ServedModel] = (
             collections.OrderedDict()
         )
         # Protects `_models`; loading happens under it (a batch service loads rarely).
@@ -79,7 +80,7 @@ class ModelCache:
         return self.registry.get(name, version_id)
 
     def get(self, version: ModelVersion) -> ServedModel:
-        key = (version.name, version.version)
+        key = version.identity
         with self._lock:
             served = self._models.get(key)
             if served is None:

@@ -45,7 +45,7 @@ class LocalEngine:
                 plan,
                 pending,
                 version,
-                self._models.registry.read_artifact(version),
+                lambda: self._models.registry.read_artifact(version),
                 progress,
                 wait_seconds=self._settings.heartbeat_seconds,
                 compiled=self._models.get(version).compiled,

@@ -89,17 +89,23 @@ def test_jobs_reuse_the_processes_and_write_what_one_process_writes(pool, tmp_pa
 
     assert served.compiled is not None  # a linear pipeline: compiled at load
     pids = {pool._executor().submit(_ready).result() for _ in range(8)}
+    reads = []
+
+    def read_artifact() -> bytes:
+        reads.append(1)
+        return buffer.getvalue()
+
     for run, compiled in (("first", None), ("second", served.compiled)):
         plan = _plan(files, source, f"file://{tmp_path / run}")
         progress = _Counted()
-        artifact = buffer.getvalue()
-        pool.score(plan, plan.shards(), version, artifact, progress, 1.0, compiled)
+        pool.score(plan, plan.shards(), version, read_artifact, progress, 1.0, compiled)
         assert len(progress.done) == len(plan.shards()) > 2
         assert sum(ok for ok, _ in progress.done.values()) == 599
         assert _outputs(tmp_path / run) == _outputs(tmp_path / "alone")
     pids |= {pool._executor().submit(_ready).result() for _ in range(8)}
     assert len(pids) <= 2  # every task of both jobs ran on the two processes of the warm-up
-    spooled = pool._spooled(version, buffer.getvalue(), served.compiled)
+    assert len(reads) == 1  # the version's artifact came from the registry once, not a job
+    spooled = (version.to_json(), *pool._spooled(version, read_artifact, served.compiled))
     assert pool._executor().submit(_served_from_compiled_form, spooled).result()
 
 
