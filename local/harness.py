@@ -158,7 +158,17 @@ def service_command(
 class ServiceProcess:
     """A service run the way Cloud Run runs it (`service_command`), `$PORT`, env settings."""
 
-    def __init__(self, service: str, target: str, env: Mapping[str, str], log_path: Path):
+    def __init__(
+        self,
+        service: str,
+        target: str,
+        env: Mapping[str, str],
+        log_path: Path,
+        *,
+        wait_ready: bool = True,
+    ):
+        """Started, and with `wait_ready` answering its health route (`startup_seconds`
+        is how long that took); without, no request is sent."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
@@ -180,7 +190,9 @@ class ServiceProcess:
             start_new_session=True,  # its workers too can be killed, as a container's are
         )
         self.log_path = log_path
-        self.startup_seconds = wait_for_http(f"{self.url}/health", self.process)
+        self.startup_seconds = (
+            wait_for_http(f"{self.url}/health", self.process) if wait_ready else None
+        )
 
     def alive(self) -> bool:
         return self.process.poll() is None

@@ -17,7 +17,8 @@ built here (`shared.workflow`).
 
     vision, vision_events, app = function_targets("vision", create_app)
 
-The app is built on the first request (not at import), so functions-framework listens at once.
+The app is built once, not at import: by `shared.serving` when its worker starts, under
+functions-framework at the first request (so it listens at once).
 """
 
 from __future__ import annotations

@@ -186,9 +186,17 @@ def load(target: str) -> WSGIApp:
 
 
 def asgi_from_env() -> BufferedWSGI:
-    """The ASGI app for `MLAPI_WSGI_TARGET` (granian's factory, in each worker)."""
+    """The ASGI app for `MLAPI_WSGI_TARGET` (granian's factory, in each worker). A service's
+    app (`shared.service.function_targets`) is built here, before the worker takes a request:
+    what it starts at build (batch prediction's scoring processes) then starts with the
+    service, not with its first request, which on Cloud Run (a startup probe that only
+    connects) may be a job's."""
+    wsgi = load(os.environ["MLAPI_WSGI_TARGET"])
+    build = getattr(wsgi, "build", None)
+    if build is not None:
+        build()
     return BufferedWSGI(
-        load(os.environ["MLAPI_WSGI_TARGET"]),
+        wsgi,
         threads=int(os.environ.get("THREADS", "8")),
         max_body_bytes=int(os.environ.get("MAX_REQUEST_BYTES", DEFAULT_MAX_BYTES)),
         body_timeout_s=float(os.environ.get("BODY_TIMEOUT_S", "60")),

@@ -55,9 +55,8 @@ class Execution:
         """The default engine made now if it has processes to start (`SCORING_PROCESSES` >
         1): they start when the app is built, in the background, instead of with the first
         job, which would otherwise wait for their imports (bench/batch.py: a job on processes
-        being started ran at 0.49M rows/s, on started ones 0.85M). The app is built at the
-        first request (`shared.service.function_targets`): the local stack's health check;
-        on Cloud Run, whatever comes first, which may be that job."""
+        being started ran at 0.49M rows/s, on started ones 0.85M). `shared.serving` builds
+        the app when its worker starts; functions-framework at the first request."""
         if self._settings.engine == "local" and self._settings.scoring_processes > 1:
             self._engine("local")
 

@@ -3,7 +3,8 @@
     functions-framework --source services/batch_prediction/main.py --target batch_prediction
     functions-framework --source services/batch_prediction/main.py --target batch_prediction_events
 
-The app is built on the first request, not at import, so the process is ready at once.
+The app is built when `shared.serving`'s worker starts (its scoring processes start with
+it), or under functions-framework at the first request; not at import.
 """
 
 from __future__ import annotations

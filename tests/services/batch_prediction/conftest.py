@@ -60,12 +60,15 @@ def service_env(storage_emulator: str, **extra: str) -> dict[str, str]:
     }
 
 
-def start_service(tmp_path_factory, env: dict[str, str], name: str = "bp") -> ServiceProcess:
+def start_service(
+    tmp_path_factory, env: dict[str, str], name: str = "bp", *, wait_ready: bool = True
+) -> ServiceProcess:
     return ServiceProcess(
         "batch_prediction",
         "batch_prediction",
         env=env,
         log_path=tmp_path_factory.mktemp(name) / "service.log",
+        wait_ready=wait_ready,
     )
 
 

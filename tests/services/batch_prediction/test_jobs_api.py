@@ -235,12 +235,18 @@ def _scoring_processes(pid: int) -> list[int]:
     return found
 
 
-def test_the_scoring_processes_start_before_the_first_job(two_workers_service):
-    # The service has answered its health route (its app is built) and run no job yet.
-    deadline = time.monotonic() + 30
-    while len(_scoring_processes(two_workers_service.process.pid)) < 2:
-        assert time.monotonic() < deadline, "no scoring processes before the first job"
-        time.sleep(0.1)
+def test_the_scoring_processes_start_with_the_service_before_any_request(tmp_path_factory, bp):
+    # Not even the health route is asked: on Cloud Run the first request may be a job's.
+    env = service_env(bp.emulator, SCORING_PROCESSES="2")
+    service = start_service(tmp_path_factory, env, "bp-starting", wait_ready=False)
+    try:
+        deadline = time.monotonic() + 30
+        while len(_scoring_processes(service.process.pid)) < 2:
+            assert service.alive(), service.logs()
+            assert time.monotonic() < deadline, "no scoring processes without a request"
+            time.sleep(0.1)
+    finally:
+        service.stop()
 
 
 def test_two_worker_processes_write_what_one_process_writes(bp, client, two_workers):
