@@ -88,8 +88,9 @@ class ModelVersion:
 
     @property
     def identity(self) -> tuple[str, str, str]:
-        """What a cache of loaded versions keys on: a version id comes back after its
-        version is deleted (the next id is the highest plus one), its create time does not."""
+        """What a cache of loaded versions keys on: the highest version's id comes back
+        after that version is deleted (the next id is the highest left plus one); its create
+        time does not."""
         return self.name, self.version, self.create_time
 
     def to_json(self) -> dict[str, Any]:

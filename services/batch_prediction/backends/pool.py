@@ -101,8 +101,8 @@ class ScoringPool:
     ) -> None:
         """Score `pending` on the processes; `progress.shard_done` is called in this thread
         as each shard ends, and `progress.check()` at least every `wait_seconds`, so a cancel
-        stops the rest. `read_artifact` is called only for a version not spooled yet (a
-        registry read a job was ~one model's size from Cloud Storage). `compiled`: the
+        stops the rest. `read_artifact` is called only for a version not spooled yet (each
+        job read the whole artifact from the registry again). `compiled`: the
         version's compiled form (`ServedModel.compiled`), which a process loads without
         importing scikit-learn or unpickling the artifact (80 ms -> ~2 ms for a linear
         pipeline, in each process, at its first job)."""
