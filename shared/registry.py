@@ -12,6 +12,8 @@ Layout (all JSON is Google-style lowerCamelCase):
                                                          derived from it: optional
     gs://BUCKET/models/{name}/aliases.json               {"aliases": {"champion": "1", ...}}
     gs://BUCKET/models/{name}/endpoint.json              {"trafficSplit": {"1": 90, "beta": 10}}
+    gs://BUCKET/models/{name}/last_version               the highest version id given, so a
+                                                         deleted version's id is not given again
 
 `metadata.json` holds the framework and its version, the input schema (feature names and types,
 see `shared.modelschema`), the output kind (`regression`: a number per instance; `label`: the
@@ -54,6 +56,7 @@ OUTPUT_KINDS = ("regression", "label", "classification")
 # A linear scikit-learn version's compiled form, beside its artifact (shared.sklearnfast).
 COMPILED = "linear.npz"
 CHAMPION = "champion"
+LAST_VERSION = "last_version"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _ALIAS = re.compile(r"^[a-z][a-z0-9-]{0,127}$")
@@ -88,9 +91,8 @@ class ModelVersion:
 
     @property
     def identity(self) -> tuple[str, str, str]:
-        """What a cache of loaded versions keys on: the highest version's id comes back
-        after that version is deleted (the next id is the highest left plus one); its create
-        time does not."""
+        """What a cache of loaded versions keys on: a model deleted and registered again
+        under its name numbers its versions from 1 again; their create times differ."""
         return self.name, self.version, self.create_time
 
     def to_json(self) -> dict[str, Any]:
@@ -247,11 +249,33 @@ class Registry:
         self.storage.write_checked(
             metadata, json.dumps(version.to_json(), indent=1), 0, "application/json"
         )
+        if version.version.isdigit():
+            self._record_given(version.name, int(version.version))
         return version
 
     def _next_version(self, name: str) -> str:
+        """One past the highest id the model has had, deleted versions included: Vertex's
+        version ids are auto-incrementing, and what keys on a version id (loaded models,
+        request logs, monitoring baselines) must not meet two models under one."""
         numbers = [int(v) for v in self.versions(name) if v.isdigit()]
+        found = self.storage.read_with_generation(self._uri(name, LAST_VERSION))
+        if found is not None and found[0].strip().isdigit():
+            numbers.append(int(found[0]))
         return str(max(numbers, default=0) + 1)
+
+    def _record_given(self, name: str, number: int) -> None:
+        """Raise the model's `last_version` to `number`, against concurrent writers."""
+        uri = self._uri(name, LAST_VERSION)
+        for _ in range(5):
+            found = self.storage.read_with_generation(uri)
+            if found is not None and found[0].strip().isdigit() and int(found[0]) >= number:
+                return
+            try:
+                self.storage.write_checked(uri, str(number), found[1] if found else 0, "text/plain")
+                return
+            except ApiError as error:
+                if error.code != Code.ABORTED:
+                    raise
 
     def models(self) -> list[str]:
         _, prefixes = self.storage.list_dir(self.bucket, f"{self.prefix}/")
@@ -419,6 +443,7 @@ class Registry:
             raise not_found(f"Model {name!r} is not in gs://{self.bucket}/{self.prefix}/.")
         self.storage.delete(self._uri(name, "endpoint.json"))
         self.storage.delete(self._uri(name, "aliases.json"))
+        self.storage.delete(self._uri(name, LAST_VERSION))  # a model made again starts at 1
         for version in versions:
             self._delete_dir(self.version_uri(name, version), first="metadata.json")
 

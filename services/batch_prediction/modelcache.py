@@ -58,8 +58,8 @@ def parse_ref(model: str) -> ModelRef:
 
 class ModelCache:
     """Loaded versions, the most recently used `size` of them. Versions are immutable, so a
-    loaded one never goes stale (keyed by `ModelVersion.identity`: an id a deleted version
-    had may be registered again). Thread-safe; concurrent first uses load once."""
+    loaded one never goes stale (keyed by `ModelVersion.identity`: a model deleted and
+    made again under its name has its ids again). Thread-safe; concurrent first uses load once."""
 
     def __init__(self, registry: Registry, size: int = 4) -> None:
         self.registry = registry

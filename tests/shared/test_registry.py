@@ -58,6 +58,20 @@ def test_register_numbers_versions_and_stores_the_layout(registry, gcs):
     assert registry.models() == ["m"]
 
 
+def test_a_deleted_versions_id_is_not_given_again(registry):
+    # Vertex's version ids are auto-incrementing: what keys on an id never meets two models.
+    for number in ("1", "2"):
+        assert registry.register(version(), f"artifact-{number}".encode()).version == number
+    registry.delete_version("m", "2")
+    assert registry.register(version(), b"artifact-3").version == "3"
+    assert registry.versions("m") == ["1", "3"]
+    assert registry.models() == ["m"]
+
+    registry.delete_model("m")  # a model made again under the name starts at 1
+    assert registry.models() == []
+    assert registry.register(version(), b"again").version == "1"
+
+
 def test_versions_are_immutable(registry):
     registry.register(version(version="7"), b"a")
     with pytest.raises(ApiError, match="already has version '7'") as caught:

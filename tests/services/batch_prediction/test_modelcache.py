@@ -21,18 +21,18 @@ def registry(storage_env) -> Registry:
     return Registry(bucket, storage=storage)
 
 
-def test_a_version_registered_again_under_a_deleted_id_is_loaded_afresh(registry):
+def test_a_model_made_again_under_its_name_is_loaded_afresh(registry):
     cache = ModelCache(registry)
     X = models.data(20, seed=3)
     models.register(registry, "m", models.linear(), kind="regression", aliases=())
     first = cache.get(cache.resolve(ModelRef("m", "1")))
-    registry.delete_version("m", "1")
+    registry.delete_model("m")
     scaled = models.linear()
     scaled.coef_ = scaled.coef_ * 2  # another model, the same shape
 
     again = models.register(registry, "m", scaled, kind="regression", aliases=())
     served = cache.get(cache.resolve(ModelRef("m", "1")))
 
-    assert again.version == "1"  # the registry gives the deleted version's id again
+    assert again.version == "1"  # a new model of the same name: its ids start again
     assert served is not first
     np.testing.assert_allclose(served.predict_raw(X), scaled.predict(X))
