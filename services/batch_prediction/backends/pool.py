@@ -10,7 +10,8 @@ pool that breaks (a process killed) is replaced at the next job. A pool made bef
 (gunicorn `--preload`) is the parent's: the child starts its own at its first job.
 
 A model goes to the processes once: its artifact is written to a spool file named by its
-sha256, and each process loads it on first use and keeps the last few it loaded. A shard's
+sha256 (`backends.spool`, which keeps the last few versions), and each process loads it on
+first use and keeps the last few it loaded. A shard's
 files are written by the process that scores it, exactly as in process, so the output and the
 resume rules are the same. A cancel is seen between shards: shards not started are dropped,
 those running finish and keep their files.
@@ -20,12 +21,9 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
-import hashlib
 import logging
 import multiprocessing
 import os
-import shutil
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -37,6 +35,7 @@ from services.batch_prediction import formats, numeric
 from services.batch_prediction.backends.base import Plan, Progress, Shard
 from services.batch_prediction.backends.memory import keep_freed_memory
 from services.batch_prediction.backends.shards import score_shard
+from services.batch_prediction.backends.spool import Spool
 from services.batch_prediction.jobfiles import JobFiles
 from shared.modelruntime import load
 from shared.modelschema import InputSchema
@@ -55,10 +54,7 @@ class ScoringPool:
         self._allow_local = allow_local
         # A pool made before a fork (gunicorn --preload) is the parent's: a child makes its own.
         self._pool: PerProcess[concurrent.futures.ProcessPoolExecutor] = PerProcess(self._new_pool)
-        self._spool = Path(tempfile.mkdtemp(prefix="mlapi-scoring-"))
-        # Versions are immutable: one spooled is not read from the registry again.
-        self._artifacts: dict[tuple[str, str, str], str] = {}
-        self._spool_lock = threading.Lock()
+        self._spool = Spool()
         atexit.register(self.close)
 
     def warm(self, *, background: bool = True) -> None:
@@ -101,12 +97,12 @@ class ScoringPool:
     ) -> None:
         """Score `pending` on the processes; `progress.shard_done` is called in this thread
         as each shard ends, and `progress.check()` at least every `wait_seconds`, so a cancel
-        stops the rest. `read_artifact` is called only for a version not spooled yet (each
-        job read the whole artifact from the registry again). `compiled`: the
+        stops the rest. `read_artifact` is called only for a version not spooled (each job
+        read the whole artifact from the registry again). `compiled`: the
         version's compiled form (`ServedModel.compiled`), which a process loads without
         importing scikit-learn or unpickling the artifact (80 ms -> ~2 ms for a linear
         pipeline, in each process, at its first job)."""
-        model = (version.to_json(), *self._spooled(version, read_artifact, compiled))
+        model = (version.to_json(), *self._spool.acquire(version, read_artifact, compiled))
         pool = self._executor()
         futures = {pool.submit(_score, shard, plan, model): shard for shard in pending}
         try:
@@ -126,25 +122,7 @@ class ScoringPool:
             for future in futures:
                 future.cancel()
             concurrent.futures.wait(futures)  # the running shards end before the job does
-
-    def _spooled(
-        self, version: ModelVersion, read_artifact: Callable[[], bytes], compiled: bytes | None
-    ) -> tuple[str, str | None]:
-        """The spool files of `version`'s artifact and of its compiled form (if given)."""
-        key = version.identity
-        with self._spool_lock:
-            artifact = self._artifacts.get(key)
-            if artifact is None:
-                artifact = self._artifacts[key] = self._spool_file(read_artifact())
-            return artifact, compiled and self._spool_file(compiled)
-
-    def _spool_file(self, data: bytes) -> str:
-        path = self._spool / f"{hashlib.sha256(data).hexdigest()}.model"
-        if not path.exists():
-            partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}")
-            partial.write_bytes(data)
-            partial.replace(path)
-        return str(path)
+            self._spool.release(version)
 
     def _discard(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
         self._pool.forget(pool)
@@ -154,7 +132,7 @@ class ScoringPool:
         pool = self._pool.forget()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(self._spool, ignore_errors=True)
+        self._spool.close()
 
 
 # -- in each scoring process ----------------------------------------------------------------

@@ -105,7 +105,7 @@ def test_jobs_reuse_the_processes_and_write_what_one_process_writes(pool, tmp_pa
     pids |= {pool._executor().submit(_ready).result() for _ in range(8)}
     assert len(pids) <= 2  # every task of both jobs ran on the two processes of the warm-up
     assert len(reads) == 1  # the version's artifact came from the registry once, not a job
-    spooled = (version.to_json(), *pool._spooled(version, read_artifact, served.compiled))
+    spooled = (version.to_json(), *pool._spool.acquire(version, read_artifact, served.compiled))
     assert pool._executor().submit(_served_from_compiled_form, spooled).result()
 
 
