@@ -5,8 +5,9 @@ do, one per core. They are spawned, never forked: the service process runs threa
 server, the job pool, the heartbeat) and a fork would copy their locks mid-use. Spawning one
 costs a second or two of imports (scikit-learn, the storage client), more than scoring a
 million rows takes, so the processes are started once, in the background when the app is
-built (`Execution.prepare` makes the engine, which calls `warm`), and reused by every job; a
-pool that breaks (a process killed) is replaced at the next job. A pool made before a fork
+built (`Execution.prepare` makes the engine, which calls `warm`), and reused by every job. A
+pool that breaks (a process killed) during a job fails that job and is replaced at the next;
+one found broken when a job starts is replaced for that job. A pool made before a fork
 (gunicorn `--preload`) is the parent's: the child starts its own at its first job.
 
 A model goes to the processes once: its artifact is written to a spool file named by its
@@ -103,9 +104,9 @@ class ScoringPool:
         importing scikit-learn or unpickling the artifact (80 ms -> ~2 ms for a linear
         pipeline, in each process, at its first job)."""
         model = (version.to_json(), *self._spool.acquire(version, read_artifact, compiled))
-        pool = self._executor()
-        futures = {pool.submit(_score, shard, plan, model): shard for shard in pending}
+        pool, futures = self._executor(), {}
         try:
+            pool, futures = self._submitted(pool, plan, pending, model)
             waiting = set(futures)
             while waiting:
                 finished, waiting = concurrent.futures.wait(
@@ -123,6 +124,29 @@ class ScoringPool:
                 future.cancel()
             concurrent.futures.wait(futures)  # the running shards end before the job does
             self._spool.release(version)
+
+    def _submitted(
+        self,
+        pool: concurrent.futures.ProcessPoolExecutor,
+        plan: Plan,
+        pending: Sequence[Shard],
+        model: tuple[dict[str, Any], str, str | None],
+    ) -> tuple[concurrent.futures.ProcessPoolExecutor, dict[concurrent.futures.Future, Shard]]:
+        """The job's shards submitted: on a new pool when this one broke before the job (a
+        process that died while idle, an OOM kill), since nothing of the job ran on it.
+        Until then a pool found broken at `submit` was never replaced: every later job
+        failed."""
+        futures: dict[concurrent.futures.Future, Shard] = {}
+        try:
+            for shard in pending:
+                futures[pool.submit(_score, shard, plan, model)] = shard
+        except BrokenProcessPool:
+            if futures:  # it broke during this job: the job fails, as for a death mid-job
+                raise
+            self._discard(pool)
+            pool = self._executor()
+            futures = {pool.submit(_score, shard, plan, model): shard for shard in pending}
+        return pool, futures
 
     def _discard(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
         self._pool.forget(pool)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import resource
+import signal
+import time
 
 import joblib
 import numpy as np
@@ -150,3 +153,40 @@ def test_with_one_process_no_engine_is_made_before_a_job():
     one = Execution(BatchPredictionSettings(), files, None, None)  # type: ignore[arg-type]
     one.prepare()
     assert not one._engines
+
+
+def test_a_process_that_died_between_jobs_costs_no_job(tmp_path):
+    # A scoring process killed while idle (an OOM kill, say) breaks the pool; the next job
+    # runs on new processes. (The broken pool used to stay: every later job failed.)
+    files = JobFiles(Storage("test"), allow_local_files=True)
+    lines = [json.dumps({"instance": row}) for row in models.data(200, seed=7).tolist()]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n")
+    buffer = io.BytesIO()
+    joblib.dump(models.logistic(), buffer)
+    version = ModelVersion(
+        name="m",
+        version="1",
+        framework="sklearn",
+        artifact="model.joblib",
+        output={"kind": "label"},
+        schema=InputSchema.numeric_features(models.NAMES),
+    )
+    broken = ScoringPool(2, allow_local=True)
+    try:
+        broken.warm(background=False)
+        first = broken._executor()
+        os.kill(first.submit(_ready).result(), signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while not first._broken:  # the executor has noticed the death
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+        plan = _plan(files, f"file://{tmp_path / 'in.jsonl'}", f"file://{tmp_path / 'out'}")
+        progress = _Counted()
+        broken.score(plan, plan.shards(), version, buffer.getvalue, progress, 1.0)
+
+        assert sum(ok for ok, _ in progress.done.values()) == 200
+        assert broken._executor() is not first
+        assert not broken._spool._in_use  # the job gave its model's files back
+    finally:
+        broken.close()
