@@ -231,8 +231,9 @@ class Registry:
     def register(self, version: ModelVersion, artifact: bytes) -> ModelVersion:
         """Store a new version: the artifact, then `metadata.json`. A missing version id gets
         the next integer; a missing create time gets now."""
+        last, generation = self._last_given(version.name)
         if not version.version:
-            version = dataclasses.replace(version, version=self._next_version(version.name))
+            version = dataclasses.replace(version, version=self._next_version(version.name, last))
         if not version.create_time:
             version = dataclasses.replace(version, create_time=now_rfc3339())
         check_version(version)
@@ -243,39 +244,35 @@ class Registry:
                 f"Model {version.name!r} already has version {version.version!r}; versions are "
                 "immutable, register a new one.",
             )
+        if version.version.isdigit() and int(version.version) > last:
+            # The id is taken before anything is written; ABORTED (another registration came
+            # first) leaves nothing behind, and the caller tries again.
+            self.storage.write_checked(
+                self._uri(version.name, LAST_VERSION), version.version, generation, "text/plain"
+            )
         self.storage.write(
             self.version_uri(version.name, version.version, version.artifact), artifact
         )
         self.storage.write_checked(
             metadata, json.dumps(version.to_json(), indent=1), 0, "application/json"
         )
-        if version.version.isdigit():
-            self._record_given(version.name, int(version.version))
         return version
 
-    def _next_version(self, name: str) -> str:
+    def _last_given(self, name: str) -> tuple[int, int]:
+        """The highest version id `name` was given (`last_version`; 0 before any) and the
+        generation to update it at (0: it does not exist)."""
+        found = self.storage.read_with_generation(self._uri(name, LAST_VERSION))
+        if found is None:
+            return 0, 0
+        text = found[0].decode().strip()
+        return (int(text) if text.isdigit() else 0), found[1]
+
+    def _next_version(self, name: str, last: int) -> str:
         """One past the highest id the model has had, deleted versions included: Vertex's
         version ids are auto-incrementing, and what keys on a version id (loaded models,
         request logs, monitoring baselines) must not meet two models under one."""
         numbers = [int(v) for v in self.versions(name) if v.isdigit()]
-        found = self.storage.read_with_generation(self._uri(name, LAST_VERSION))
-        if found is not None and found[0].strip().isdigit():
-            numbers.append(int(found[0]))
-        return str(max(numbers, default=0) + 1)
-
-    def _record_given(self, name: str, number: int) -> None:
-        """Raise the model's `last_version` to `number`, against concurrent writers."""
-        uri = self._uri(name, LAST_VERSION)
-        for _ in range(5):
-            found = self.storage.read_with_generation(uri)
-            if found is not None and found[0].strip().isdigit() and int(found[0]) >= number:
-                return
-            try:
-                self.storage.write_checked(uri, str(number), found[1] if found else 0, "text/plain")
-                return
-            except ApiError as error:
-                if error.code != Code.ABORTED:
-                    raise
+        return str(max([last, *numbers]) + 1)
 
     def models(self) -> list[str]:
         _, prefixes = self.storage.list_dir(self.bucket, f"{self.prefix}/")

@@ -67,6 +67,10 @@ def test_a_deleted_versions_id_is_not_given_again(registry):
     assert registry.versions("m") == ["1", "3"]
     assert registry.models() == ["m"]
 
+    registry.register(version(version="7"), b"given")  # an id given by the caller counts
+    registry.delete_version("m", "7")
+    assert registry.register(version(), b"after").version == "8"
+
     registry.delete_model("m")  # a model made again under the name starts at 1
     assert registry.models() == []
     assert registry.register(version(), b"again").version == "1"
