@@ -27,11 +27,9 @@ Identity = tuple[str, str, str]  # ModelVersion.identity
 class Spool:
     def __init__(self, kept: int = 4) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="mlapi-scoring-"))
-        self._kept = kept
-        # Most recently used last: identity -> the files of that version.
-        self._files: collections.OrderedDict[Identity, tuple[str, str | None]] = (
-            collections.OrderedDict()
-        )
+        self._kept = max(kept, 1)
+        # Most recently used last: identity -> [artifact path, compiled path or None].
+        self._files: collections.OrderedDict[Identity, list[str | None]] = collections.OrderedDict()
         self._in_use: collections.Counter[Identity] = collections.Counter()
         # Protects `_files` and `_in_use`; writing a version's files happens under it.
         self._lock = threading.Lock()
@@ -39,29 +37,29 @@ class Spool:
     def acquire(
         self, version: ModelVersion, read_artifact: Callable[[], bytes], compiled: bytes | None
     ) -> tuple[str, str | None]:
-        """The paths of `version`'s artifact and compiled form (None without one), written
-        now if they are not here; kept until the matching `release`."""
+        """The paths of `version`'s artifact and compiled form (None when not given),
+        written now if they are not here; kept until the matching `release`."""
         key = version.identity
         with self._lock:
-            files = self._files.get(key)
-            if files is None or (compiled is not None and files[1] is None):
-                artifact = files[0] if files else self._write(read_artifact())
-                files = (artifact, self._write(compiled) if compiled is not None else None)
+            files = self._files.get(key) or [self._write(read_artifact()), None]
+            if compiled is not None and files[1] is None:
+                files[1] = self._write(compiled)
             self._files[key] = files
             self._files.move_to_end(key)
             self._in_use[key] += 1
-            return files[0], files[1] if compiled is not None else None
+            return str(files[0]), files[1] if compiled is not None else None
 
     def release(self, version: ModelVersion) -> None:
         """The job using `version` ended: drop the files no kept or running version needs."""
+        key = version.identity
         with self._lock:
-            self._in_use[version.identity] -= 1
-            self._in_use += collections.Counter()  # drops counts at zero
-            old = list(self._files)[: -self._kept] if self._kept else list(self._files)
-            for key in old:
-                if key not in self._in_use:
-                    del self._files[key]
-            needed = {path for files in self._files.values() for path in files if path}
+            self._in_use[key] -= 1
+            if self._in_use[key] <= 0:
+                del self._in_use[key]
+            for old in list(self._files)[: -self._kept]:
+                if old not in self._in_use:
+                    del self._files[old]
+            needed = {path for files in self._files.values() for path in files}
             for path in self.folder.glob("*.model"):
                 if str(path) not in needed:
                     path.unlink(missing_ok=True)
