@@ -68,10 +68,12 @@ def _outputs(folder) -> dict[str, list]:
     }
 
 
-def test_jobs_reuse_the_processes_and_write_what_one_process_writes(pool, tmp_path):
-    files = JobFiles(Storage("test"), allow_local_files=True)
-    lines = [json.dumps({"instance": row}) for row in models.data(600, seed=5).tolist()]
-    lines[17] = "[1, 2]"
+def _job_inputs(tmp_path, rows: int, seed: int, bad_line: int | None = None):
+    """A JSONL input of `rows` instances (one malformed at `bad_line`), a logistic model's
+    artifact and its version: (source URI, artifact buffer, version)."""
+    lines = [json.dumps({"instance": row}) for row in models.data(rows, seed=seed).tolist()]
+    if bad_line is not None:
+        lines[bad_line] = "[1, 2]"
     (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n")
     buffer = io.BytesIO()
     joblib.dump(models.logistic(), buffer)
@@ -83,7 +85,12 @@ def test_jobs_reuse_the_processes_and_write_what_one_process_writes(pool, tmp_pa
         output={"kind": "label"},
         schema=InputSchema.numeric_features(models.NAMES),
     )
-    source = f"file://{tmp_path / 'in.jsonl'}"
+    return f"file://{tmp_path / 'in.jsonl'}", buffer, version
+
+
+def test_jobs_reuse_the_processes_and_write_what_one_process_writes(pool, tmp_path):
+    files = JobFiles(Storage("test"), allow_local_files=True)
+    source, buffer, version = _job_inputs(tmp_path, 600, seed=5, bad_line=17)
 
     served = load(version, buffer.getvalue())
     alone = _plan(files, source, f"file://{tmp_path / 'alone'}")
@@ -159,18 +166,7 @@ def test_a_process_that_died_between_jobs_costs_no_job(tmp_path):
     # A scoring process killed while idle (an OOM kill, say) breaks the pool; the next job
     # runs on new processes. (The broken pool used to stay: every later job failed.)
     files = JobFiles(Storage("test"), allow_local_files=True)
-    lines = [json.dumps({"instance": row}) for row in models.data(200, seed=7).tolist()]
-    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n")
-    buffer = io.BytesIO()
-    joblib.dump(models.logistic(), buffer)
-    version = ModelVersion(
-        name="m",
-        version="1",
-        framework="sklearn",
-        artifact="model.joblib",
-        output={"kind": "label"},
-        schema=InputSchema.numeric_features(models.NAMES),
-    )
+    source, buffer, version = _job_inputs(tmp_path, 200, seed=7)
     broken = ScoringPool(2, allow_local=True)
     try:
         broken.warm(background=False)
@@ -181,7 +177,7 @@ def test_a_process_that_died_between_jobs_costs_no_job(tmp_path):
             assert time.monotonic() < deadline
             time.sleep(0.05)
 
-        plan = _plan(files, f"file://{tmp_path / 'in.jsonl'}", f"file://{tmp_path / 'out'}")
+        plan = _plan(files, source, f"file://{tmp_path / 'out'}")
         progress = _Counted()
         broken.score(plan, plan.shards(), version, buffer.getvalue, progress, 1.0)
 
